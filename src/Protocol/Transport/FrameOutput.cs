@@ -1,0 +1,214 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace HighPerfInference.Protocol;
+
+/// <summary>
+/// Lets many threads send whole frames over one <see cref="PipeWriter"/>, which takes one writer at
+/// a time and no write while it flushes. Both ends of a connection use it: the server's model
+/// instance threads answer requests concurrently, and the client's callers send concurrently.
+/// </summary>
+/// <remarks>
+/// A frame goes straight into the pipe when it is idle, and the writer flushes it at once (lowest
+/// latency at low load). While a flush is under way, frames wait in a staging buffer that the
+/// flushing thread moves into the pipe as one block when its flush completes, so under load one
+/// flush carries many frames. A flush that waits for the peer to read marks the output
+/// <see cref="IsBackedUp"/>: a reader of requests stops reading until <see cref="WaitForDrainAsync"/>
+/// completes, which bounds what a peer that does not read can make us buffer.
+/// </remarks>
+public sealed class FrameOutput
+{
+    private readonly PipeWriter _pipe;
+    private readonly Lock _sync = new();
+    private readonly PooledBufferWriter _staging = new();
+    // The thread that set it owns the pipe: it flushes and moves the staged frames in.
+    private bool _flushing;
+    private volatile bool _backedUp;
+    private bool _closed;
+    private TaskCompletionSource? _drained;
+
+    public FrameOutput(PipeWriter pipe) => _pipe = pipe;
+
+    /// <summary>True while a flush waits for the peer to read what was already sent.</summary>
+    public bool IsBackedUp => _backedUp;
+
+    /// <summary>Bytes waiting for the pipe while a flush is under way.</summary>
+    public int StagedBytes
+    {
+        get
+        {
+            lock (_sync)
+                return _staging.WrittenCount;
+        }
+    }
+
+    /// <summary>
+    /// Starts a frame. Write it with <see cref="FrameScope.Writer"/>, call
+    /// <see cref="FrameScope.Complete"/>, then dispose the scope; other frames wait meanwhile, so
+    /// write nothing else in between. After <see cref="Close"/> frames are dropped.
+    /// </summary>
+    public FrameScope BeginFrame()
+    {
+        _sync.Enter();
+        return new FrameScope(this, _flushing || _closed ? _staging : _pipe);
+    }
+
+    private void EndFrame(bool completed)
+    {
+        var flush = false;
+        try
+        {
+            // A frame abandoned half-way leaves bytes the peer cannot parse: nothing may follow it.
+            if (!completed)
+                _closed = true;
+            if (_closed)
+            {
+                if (!_flushing)
+                    _staging.Clear();
+            }
+            else if (!_flushing)
+            {
+                _flushing = true;
+                flush = true;
+            }
+        }
+        finally
+        {
+            _sync.Exit();
+        }
+        if (flush)
+            FlushLoop();
+    }
+
+    /// <summary>Drops every frame from now on (the peer is gone or the stream is broken).</summary>
+    public void Close()
+    {
+        lock (_sync)
+        {
+            _closed = true;
+            if (!_flushing)
+            {
+                _staging.Clear();
+                SignalDrained();
+            }
+        }
+    }
+
+    /// <summary>Completes when everything written so far is in the transport's hands, or the output closed.</summary>
+    public ValueTask WaitForDrainAsync()
+    {
+        lock (_sync)
+        {
+            if (!_flushing)
+                return default;
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return new ValueTask(_drained.Task);
+        }
+    }
+
+    private void FlushLoop()
+    {
+        try
+        {
+            while (true)
+            {
+                var flush = _pipe.FlushAsync();
+                if (!flush.IsCompletedSuccessfully)
+                {
+                    _backedUp = true;
+                    _ = AwaitFlushAsync(flush);
+                    return;
+                }
+                if (!MoveStagedFrames(flush.Result))
+                    return;
+            }
+        }
+        catch (Exception)
+        {
+            Abandon();
+        }
+    }
+
+    private async Task AwaitFlushAsync(ValueTask<FlushResult> pending)
+    {
+        try
+        {
+            var result = await pending.ConfigureAwait(false);
+            _backedUp = false;
+            while (MoveStagedFrames(result))
+                result = await _pipe.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            Abandon();
+        }
+    }
+
+    /// <summary>After a flush: moves staged frames into the pipe and returns true to flush again, or releases the pipe.</summary>
+    private bool MoveStagedFrames(FlushResult result)
+    {
+        lock (_sync)
+        {
+            if (result.IsCompleted || result.IsCanceled)
+                _closed = true;
+            if (_closed || _staging.WrittenCount == 0)
+            {
+                ReleasePipe();
+                return false;
+            }
+            _pipe.Write(_staging.WrittenSpan);
+            _staging.Clear();
+            return true;
+        }
+    }
+
+    private void Abandon()
+    {
+        lock (_sync)
+        {
+            _closed = true;
+            ReleasePipe();
+        }
+    }
+
+    private void ReleasePipe()
+    {
+        _flushing = false;
+        _backedUp = false;
+        _staging.Clear();
+        SignalDrained();
+    }
+
+    private void SignalDrained()
+    {
+        _drained?.TrySetResult();
+        _drained = null;
+    }
+
+    /// <summary>One frame being written; see <see cref="BeginFrame"/>.</summary>
+    public ref struct FrameScope
+    {
+        private readonly FrameOutput _owner;
+        private bool _completed;
+        private bool _ended;
+
+        internal FrameScope(FrameOutput owner, IBufferWriter<byte> writer)
+        {
+            _owner = owner;
+            Writer = writer;
+        }
+
+        public IBufferWriter<byte> Writer { get; }
+
+        /// <summary>Marks the frame whole; a scope disposed without it closes the output.</summary>
+        public void Complete() => _completed = true;
+
+        public void Dispose()
+        {
+            if (_ended)
+                return;
+            _ended = true;
+            _owner.EndFrame(_completed);
+        }
+    }
+}
