@@ -1,0 +1,62 @@
+namespace HighPerfInference.NativeEngine;
+
+/// <summary>A model input or output as the session reports it.</summary>
+public sealed class TensorInfo
+{
+    public TensorInfo(string name, OnnxValueType valueType, TensorElementType elementType, long[] shape, string[] symbolicDimensions)
+    {
+        Name = name;
+        ValueType = valueType;
+        ElementType = elementType;
+        Shape = shape;
+        SymbolicDimensions = symbolicDimensions;
+    }
+
+    public string Name { get; }
+
+    /// <summary>Tensor for nearly every model; sequences and maps have no element type or shape here.</summary>
+    public OnnxValueType ValueType { get; }
+
+    public TensorElementType ElementType { get; }
+
+    /// <summary>The dimensions, -1 where the model leaves one dynamic (symbolic or unnamed).</summary>
+    public long[] Shape { get; }
+
+    /// <summary>The dimension names ("batch"), one per dimension; "" where the dimension has none.</summary>
+    public string[] SymbolicDimensions { get; }
+
+    public override string ToString() => $"{Name}: {ElementType}[{string.Join(',', Shape)}]";
+}
+
+/// <summary>The model's metadata (ModelProto fields and its <c>metadata_props</c>).</summary>
+public sealed class ModelMetadata
+{
+    public ModelMetadata(string producerName, string graphName, string graphDescription, string domain, string description, long version,
+        IReadOnlyDictionary<string, string> customMetadata)
+    {
+        ProducerName = producerName;
+        GraphName = graphName;
+        GraphDescription = graphDescription;
+        Domain = domain;
+        Description = description;
+        Version = version;
+        CustomMetadata = customMetadata;
+    }
+
+    public string ProducerName { get; }
+
+    public string GraphName { get; }
+
+    public string GraphDescription { get; }
+
+    public string Domain { get; }
+
+    /// <summary>The model's doc string.</summary>
+    public string Description { get; }
+
+    /// <summary>The model version (<c>model_version</c>).</summary>
+    public long Version { get; }
+
+    /// <summary>The model's <c>metadata_props</c> key/value pairs.</summary>
+    public IReadOnlyDictionary<string, string> CustomMetadata { get; }
+}
