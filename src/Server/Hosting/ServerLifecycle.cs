@@ -1,0 +1,42 @@
+
+namespace HighPerfInference.Server.Hosting;
+
+/// <summary>
+/// Graceful shutdown, step one. The host calls <see cref="StoppingAsync"/> before it stops Kestrel:
+/// readiness turns false here, then (after <see cref="ServerOptions.DrainDelay"/>) Kestrel stops
+/// accepting connections and waits up to <see cref="ServerOptions.ShutdownTimeout"/> for in-flight
+/// requests, and only then do the model repository and its instances stop.
+/// </summary>
+public sealed partial class ServerLifecycle(ServerOptions options, ILogger<ServerLifecycle> logger) : IHostedLifecycleService
+{
+    private volatile bool _draining;
+
+    /// <summary>True from the moment shutdown begins; readiness reports false from then on.</summary>
+    public bool IsDraining => _draining;
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _draining = true;
+        LogDraining(logger, options.DrainDelay.TotalMilliseconds);
+        if (options.DrainDelay > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(options.DrainDelay, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The shutdown timeout ran out first: stop now.
+            }
+        }
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: readiness is now false; draining for {DelayMs} ms before closing the listeners")]
+    private static partial void LogDraining(ILogger logger, double delayMs);
+}
