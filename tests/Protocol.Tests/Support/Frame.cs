@@ -56,6 +56,12 @@ public sealed record Frame(MessageType Type, ulong RequestId, object? Body)
     public byte[] Encode()
     {
         var output = new ArrayBufferWriter<byte>();
+        EncodeTo(output);
+        return output.WrittenSpan.ToArray();
+    }
+
+    public void EncodeTo(IBufferWriter<byte> output)
+    {
         switch (Body)
         {
             case Hello hello:
@@ -94,7 +100,6 @@ public sealed record Frame(MessageType Type, ulong RequestId, object? Body)
             default:
                 throw new InvalidOperationException($"No encoder for {Body.GetType()}.");
         }
-        return output.WrittenSpan.ToArray();
     }
 
     /// <summary>Decodes a frame's payload by its type; unknown types keep their raw payload.</summary>
