@@ -56,7 +56,9 @@ public class GoldenFrameTests
     /// <summary>The source folder, so updates land in the checked-in files.</summary>
     private static string GoldenDirectory => Path.Combine(SourceDirectory(), "Golden");
 
-    internal static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
+    internal static string SourceDirectory() => DirectoryOf();
+
+    private static string DirectoryOf([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
         Path.GetDirectoryName(path)!;
 }
 
