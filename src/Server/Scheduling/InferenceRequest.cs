@@ -57,6 +57,22 @@ public sealed class InferenceRequest
     /// <summary>Front-door context (connection, HTTP context); opaque to the scheduler.</summary>
     public object? State { get; set; }
 
+    /// <summary>
+    /// Scheduler bookkeeping, packed as (ticket &lt;&lt; 3 | phase) and changed only with Interlocked
+    /// (see <see cref="RequestPhase"/>): the unique ticket of this submission keeps a pooled request that
+    /// was answered and submitted again from being touched through a stale batch entry.
+    /// </summary>
+    internal long SchedulerState;
+
+    /// <summary>Stopwatch ticks when Submit accepted the request.</summary>
+    internal long EnqueueTicks;
+
+    /// <summary>Stopwatch ticks after which the request must not run; 0 = no deadline.</summary>
+    internal long DeadlineTicks;
+
+    /// <summary>The batcher holding the request while it is queued or running (for Cancel).</summary>
+    internal DynamicBatcher? Batcher;
+
     /// <summary>Clears every field so the request can be reused.</summary>
     public void Reset()
     {
@@ -72,6 +88,10 @@ public sealed class InferenceRequest
         RequestedOutputs.Clear();
         Completion = null;
         State = null;
+        Volatile.Write(ref SchedulerState, 0);
+        EnqueueTicks = 0;
+        DeadlineTicks = 0;
+        Batcher = null;
     }
 }
 
