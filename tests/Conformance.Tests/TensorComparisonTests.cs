@@ -18,7 +18,7 @@ public class TensorComparisonTests
     [InlineData(double.PositiveInfinity, double.NegativeInfinity, false)]
     [InlineData(double.PositiveInfinity, 1e308, false)]
     public void Close_uses_the_backend_runners_tolerances(double expected, double actual, bool close) =>
-        Assert.Equal(close, TensorComparison.Close(expected, actual));
+        Assert.Equal(close, Tolerance.Default.Close(expected, actual));
 
     [Fact]
     public void Floats_within_tolerance_match()
@@ -26,7 +26,7 @@ public class TensorComparisonTests
         var expected = Float([2], 100f, float.NaN);
         var actual = Float([2], 100.05f, float.NaN);
 
-        Assert.Null(TensorComparison.Mismatch(expected, actual));
+        Assert.Null(TensorComparison.Mismatch(expected, actual, Tolerance.Default));
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public class TensorComparisonTests
         var expected = Float([3], 1f, 2f, 3f);
         var actual = Float([3], 1f, 2.5f, 3.5f);
 
-        var mismatch = TensorComparison.Mismatch(expected, actual);
+        var mismatch = TensorComparison.Mismatch(expected, actual, Tolerance.Default);
 
         Assert.NotNull(mismatch);
         Assert.StartsWith("2 of 3 values differ", mismatch);
@@ -48,7 +48,7 @@ public class TensorComparisonTests
         var expected = new ReferenceTensor { Name = "", DataType = OnnxDataType.Int64, Dims = [2], Data = [.. BitConverter.GetBytes(1000L), .. BitConverter.GetBytes(-7L)] };
         var actual = new ReferenceTensor { Name = "", DataType = OnnxDataType.Int64, Dims = [2], Data = [.. BitConverter.GetBytes(1000L), .. BitConverter.GetBytes(-6L)] };
 
-        Assert.Equal("1 of 2 values differ; first at [1]: -6, expected -7", TensorComparison.Mismatch(expected, actual));
+        Assert.Equal("1 of 2 values differ; first at [1]: -6, expected -7", TensorComparison.Mismatch(expected, actual, Tolerance.Default));
     }
 
     [Fact]
@@ -58,8 +58,8 @@ public class TensorComparisonTests
         var one = new ReferenceTensor { Name = "", DataType = OnnxDataType.BFloat16, Dims = [1], Data = [0x80, 0x3F] };
         var next = new ReferenceTensor { Name = "", DataType = OnnxDataType.BFloat16, Dims = [1], Data = [0x81, 0x3F] };
 
-        Assert.Null(TensorComparison.Mismatch(one, one));
-        Assert.NotNull(TensorComparison.Mismatch(one, next));
+        Assert.Null(TensorComparison.Mismatch(one, one, Tolerance.Default));
+        Assert.NotNull(TensorComparison.Mismatch(one, next, Tolerance.Default));
     }
 
     [Fact]
@@ -67,9 +67,9 @@ public class TensorComparisonTests
     {
         var expected = Float([2], 1f, 2f);
 
-        Assert.Equal("shape [1,2], expected [2]", TensorComparison.Mismatch(expected, Float([1, 2], 1f, 2f)));
+        Assert.Equal("shape [1,2], expected [2]", TensorComparison.Mismatch(expected, Float([1, 2], 1f, 2f), Tolerance.Default));
         Assert.Equal("element type Int32, expected Float", TensorComparison.Mismatch(expected,
-            new ReferenceTensor { Name = "", DataType = OnnxDataType.Int32, Dims = [2], Data = new byte[8] }));
+            new ReferenceTensor { Name = "", DataType = OnnxDataType.Int32, Dims = [2], Data = new byte[8] }, Tolerance.Default));
     }
 
     [Fact]
@@ -78,8 +78,8 @@ public class TensorComparisonTests
         var expected = new ReferenceTensor { Name = "", DataType = OnnxDataType.String, Dims = [2], Strings = ["a"u8.ToArray(), "b"u8.ToArray()] };
         var actual = new ReferenceTensor { Name = "", DataType = OnnxDataType.String, Dims = [2], Strings = ["a"u8.ToArray(), "B"u8.ToArray()] };
 
-        Assert.Null(TensorComparison.Mismatch(expected, expected));
-        Assert.Equal("string [1] is \"B\", expected \"b\"", TensorComparison.Mismatch(expected, actual));
+        Assert.Null(TensorComparison.Mismatch(expected, expected, Tolerance.Default));
+        Assert.Equal("string [1] is \"B\", expected \"b\"", TensorComparison.Mismatch(expected, actual, Tolerance.Default));
     }
 
     private static ReferenceTensor Float(long[] dims, params float[] values)

@@ -7,7 +7,7 @@ namespace HighPerfInference.Conformance.Tests.Onnx;
 /// typed fields (float_data, int32_data, ...) the file used. STRING tensors keep their elements as
 /// byte strings, since ONNX strings are bytes.
 /// </summary>
-internal sealed class ReferenceTensor
+internal sealed record ReferenceTensor
 {
     public required string Name { get; init; }
     public required OnnxDataType DataType { get; init; }

@@ -13,7 +13,7 @@ internal static class KnownFailures
 
     public static bool TryGetReason(string caseId, out string reason) => s_reasons.TryGetValue(caseId, out reason!);
 
-    // The file's table rows: | folder/case | ORT's result | why |
+    // The file's table rows: | `folder/case` | ORT's result | why |
     private static Dictionary<string, string> Load()
     {
         var reasons = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -11,11 +11,8 @@ namespace HighPerfInference.Conformance.Tests.Suite;
 /// </summary>
 internal static class TensorComparison
 {
-    public const double RelativeTolerance = 1e-3;
-    public const double AbsoluteTolerance = 1e-7;
-
     /// <summary>Null when <paramref name="actual"/> matches, else what differs.</summary>
-    public static string? Mismatch(ReferenceTensor expected, ReferenceTensor actual)
+    public static string? Mismatch(ReferenceTensor expected, ReferenceTensor actual, Tolerance tolerance)
     {
         if (actual.DataType != expected.DataType)
             return $"element type {actual.DataType}, expected {expected.DataType}";
@@ -24,20 +21,11 @@ internal static class TensorComparison
         if (expected.DataType == OnnxDataType.String)
             return StringMismatch(expected.Strings, actual.Strings);
         return expected.DataType.IsFloatingPoint()
-            ? FloatingPointMismatch(expected, actual)
+            ? FloatingPointMismatch(expected, actual, tolerance)
             : ExactMismatch(expected, actual);
     }
 
-    public static bool Close(double expected, double actual)
-    {
-        if (double.IsNaN(expected) || double.IsNaN(actual))
-            return double.IsNaN(expected) && double.IsNaN(actual);
-        if (double.IsInfinity(expected) || double.IsInfinity(actual))
-            return expected == actual;
-        return Math.Abs(actual - expected) <= AbsoluteTolerance + (RelativeTolerance * Math.Abs(expected));
-    }
-
-    private static string? FloatingPointMismatch(ReferenceTensor expected, ReferenceTensor actual)
+    private static string? FloatingPointMismatch(ReferenceTensor expected, ReferenceTensor actual, Tolerance tolerance)
     {
         // Complex values compare as their real and imaginary parts, both within tolerance.
         var scalarCount = expected.Data.Length / ScalarSize(expected.DataType);
@@ -48,7 +36,7 @@ internal static class TensorComparison
         {
             var e = Scalar(expected, i);
             var a = Scalar(actual, i);
-            if (Close(e, a))
+            if (tolerance.Close(e, a))
                 continue;
             mismatches++;
             if (first < 0)
@@ -57,7 +45,7 @@ internal static class TensorComparison
         }
 
         return mismatches == 0 ? null : string.Create(CultureInfo.InvariantCulture,
-            $"{mismatches} of {scalarCount} values differ beyond rtol {RelativeTolerance}, atol {AbsoluteTolerance} " +
+            $"{mismatches} of {scalarCount} values differ beyond {tolerance} " +
             $"(largest difference {worst:G6}); first at [{first}]: {Scalar(actual, first):R}, expected {Scalar(expected, first):R}");
     }
 
