@@ -10,6 +10,8 @@ internal enum HpiStatus
     OutOfMemory = 2,
     LockFailed = 3,
     NotAvailable = 4,
+    NoDevice = 5,
+    CudaError = 6,
 }
 
 /// <summary>Host allocation flags (native/hpi_native.h).</summary>

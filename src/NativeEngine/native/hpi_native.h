@@ -61,7 +61,8 @@ HPI_EXPORT int32_t HpiNative_CudaLastError(void);
 /* A static, never freed description of a cudaError_t value. */
 HPI_EXPORT const char* HpiNative_CudaErrorString(int32_t cuda_error);
 
-/* CUDA runtime and driver versions as 1000*major + 10*minor (driver is 0 without a driver). */
+/* CUDA runtime and driver versions as 1000*major + 10*minor (driver is 0 without a usable driver; some
+ * runtimes then fail the whole call with cudaErrorInsufficientDriver). */
 HPI_EXPORT int32_t HpiNative_CudaRuntimeVersion(int32_t* runtime_version, int32_t* driver_version);
 
 /* Number of devices; HPI_OK with 0 when the driver or a device is missing (HpiNative_CudaLastError says why). */
