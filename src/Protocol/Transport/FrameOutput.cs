@@ -50,7 +50,7 @@ public sealed class FrameOutput
     public FrameScope BeginFrame()
     {
         _sync.Enter();
-        return new FrameScope(this, _flushing || _closed ? _staging : _pipe);
+        return new FrameScope(this, _flushing || _closed ? _staging : _pipe, _closed);
     }
 
     private void EndFrame(bool completed)
@@ -192,13 +192,17 @@ public sealed class FrameOutput
         private bool _completed;
         private bool _ended;
 
-        internal FrameScope(FrameOutput owner, IBufferWriter<byte> writer)
+        internal FrameScope(FrameOutput owner, IBufferWriter<byte> writer, bool dropped)
         {
             _owner = owner;
             Writer = writer;
+            IsDropped = dropped;
         }
 
         public IBufferWriter<byte> Writer { get; }
+
+        /// <summary>True when the output was closed before this frame began: it goes nowhere.</summary>
+        public bool IsDropped { get; }
 
         /// <summary>Marks the frame whole; a scope disposed without it closes the output.</summary>
         public void Complete() => _completed = true;

@@ -1,0 +1,30 @@
+using HighPerfInference.Server.Hosting;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace HighPerfInference.Server.Transport;
+
+public static class BinaryTransportExtensions
+{
+    /// <summary>
+    /// Registers the binary protocol: its options (section "BinaryProtocol"), its connection handler,
+    /// and the endpoint on Server:BinaryPort, in the same Kestrel as the HTTP API.
+    /// </summary>
+    public static WebApplicationBuilder AddBinaryTransport(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(BinaryTransportOptions.Section).Get<BinaryTransportOptions>() ?? new BinaryTransportOptions();
+        options.Validate();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<BinaryConnectionHandler>();
+        builder.UseBinaryProtocol(listen => listen.UseBinaryProtocol());
+        return builder;
+    }
+
+    /// <summary>Serves the binary protocol on this endpoint (the handler must be registered, see <see cref="AddBinaryTransport"/>).</summary>
+    public static ListenOptions UseBinaryProtocol(this ListenOptions listen)
+    {
+        listen.UseConnectionHandler<BinaryConnectionHandler>();
+        return listen;
+    }
+}
