@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using HighPerfInference.Conformance.Tests.Onnx;
 using HighPerfInference.NativeEngine;
 
@@ -77,7 +76,7 @@ internal static class CaseRunner
         if (inputs.Count != session.Inputs.Count)
             return CaseResult.Fail(c, $"{name}: {inputs.Count} input files for a model of {session.Inputs.Count} inputs");
 
-        using var feeds = new Feeds(session.Inputs.Count);
+        var feeds = new ReferenceTensor[session.Inputs.Count];
         for (var i = 0; i < inputs.Count; i++)
         {
             var index = IndexOf(session.Inputs, inputs[i].Name, i);
@@ -88,26 +87,22 @@ internal static class CaseRunner
                     $"{inputs[i].ShapeText}, the model declares [{string.Join(',', declared.Shape)}], which ORT enforces");
             }
 
-            feeds.Set(index, AsDeclared(inputs[i], declared.ElementType));
+            feeds[index] = AsDeclared(inputs[i], declared.ElementType);
         }
 
-        var outputs = new OrtValue?[session.Outputs.Count];
+        ReferenceTensor[] outputs;
         try
         {
-            session.Run(feeds.Values, outputs);
-            return Mismatch(session, expected, outputs, Tolerance.For(c.Name)) is { } mismatch
-                ? CaseResult.Fail(c, $"{name}: {mismatch}")
-                : null;
+            outputs = SessionRunner.Run(session, feeds);
         }
         catch (OrtException e)
         {
             return CaseResult.Fail(c, $"{name}: ONNX Runtime failed to run it: {e.Message}");
         }
-        finally
-        {
-            foreach (var output in outputs)
-                output?.Dispose();
-        }
+
+        return Mismatch(session, expected, outputs, Tolerance.For(c.Name)) is { } mismatch
+            ? CaseResult.Fail(c, $"{name}: {mismatch}")
+            : null;
     }
 
     /// <summary>Whether data of these dims can feed an input of this declared shape (-1: any size).</summary>
@@ -124,13 +119,13 @@ internal static class CaseRunner
         return true;
     }
 
-    private static string? Mismatch(InferenceSession session, List<ReferenceTensor> expected, OrtValue?[] outputs, Tolerance tolerance)
+    private static string? Mismatch(InferenceSession session, List<ReferenceTensor> expected, ReferenceTensor[] outputs, Tolerance tolerance)
     {
         for (var i = 0; i < expected.Count; i++)
         {
             var index = IndexOf(session.Outputs, expected[i].Name, i);
             var reference = AsDeclared(expected[i], session.Outputs[index].ElementType);
-            var mismatch = TensorComparison.Mismatch(reference, ToReference(outputs[index]!, reference.Name), tolerance);
+            var mismatch = TensorComparison.Mismatch(reference, outputs[index], tolerance);
             if (mismatch is not null)
                 return $"output '{session.Outputs[index].Name}': {mismatch}";
         }
@@ -157,57 +152,5 @@ internal static class CaseRunner
         }
 
         return position;
-    }
-
-    private static ReferenceTensor ToReference(OrtValue value, string name)
-    {
-        var type = (OnnxDataType)value.ElementType;
-        if (type != OnnxDataType.String)
-            return new ReferenceTensor { Name = name, DataType = type, Dims = value.GetShape(), Data = value.GetTensorBytes().ToArray() };
-
-        var strings = new byte[value.ElementCount][];
-        for (var i = 0; i < strings.Length; i++)
-        {
-            strings[i] = new byte[value.GetStringElementByteCount(i)];
-            value.CopyStringElement(i, strings[i]);
-        }
-
-        return new ReferenceTensor { Name = name, DataType = type, Dims = value.GetShape(), Strings = strings };
-    }
-
-    /// <summary>
-    /// The inputs of one run: tensors over 64-byte aligned native memory (as the server's batch
-    /// buffers are), owned here until the run has returned.
-    /// </summary>
-    private sealed unsafe class Feeds(int count) : IDisposable
-    {
-        private readonly List<nint> _buffers = [];
-
-        public OrtValue[] Values { get; } = new OrtValue[count];
-
-        public void Set(int index, ReferenceTensor tensor)
-        {
-            if (tensor.DataType == OnnxDataType.String)
-            {
-                Values[index] = OrtValue.CreateStringTensor(tensor.Dims);
-                for (var i = 0; i < tensor.Strings.Length; i++)
-                    Values[index].SetStringElement(i, tensor.Strings[i]);
-                return;
-            }
-
-            var length = (nuint)tensor.Data.Length;
-            var buffer = NativeMemory.AlignedAlloc(Math.Max(length, 1), 64);
-            _buffers.Add((nint)buffer);
-            tensor.Data.CopyTo(new Span<byte>(buffer, tensor.Data.Length));
-            Values[index] = OrtValue.CreateTensor((TensorElementType)tensor.DataType, tensor.Dims, (nint)buffer, length);
-        }
-
-        public void Dispose()
-        {
-            foreach (var value in Values)
-                value?.Dispose();
-            foreach (var buffer in _buffers)
-                NativeMemory.AlignedFree((void*)buffer);
-        }
     }
 }

@@ -6,10 +6,21 @@ namespace HighPerfInference.Conformance.Tests.XunitExtensions;
 
 /// <summary>
 /// Thrown by a test that finds, while running, that it cannot apply (a model ONNX Runtime cannot
-/// load, a sequence input): <see cref="SkippableTheoryAttribute"/> reports it as skipped with this
-/// message as the reason. xunit 2 has no dynamic skip of its own; this is the smallest one.
+/// load, a sequence input): <see cref="SkippableFactAttribute"/> and <see cref="SkippableTheoryAttribute"/>
+/// report it as skipped with this message as the reason. xunit 2 has no dynamic skip of its own.
 /// </summary>
 public sealed class SkipException(string reason) : Exception(reason);
+
+/// <summary>A fact that may throw <see cref="SkipException"/> to be reported as skipped.</summary>
+[XunitTestCaseDiscoverer("HighPerfInference.Conformance.Tests.XunitExtensions.SkippableFactDiscoverer", "HighPerfInference.Conformance.Tests")]
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class SkippableFactAttribute : FactAttribute;
+
+public sealed class SkippableFactDiscoverer(IMessageSink diagnosticMessageSink) : FactDiscoverer(diagnosticMessageSink)
+{
+    protected override IXunitTestCase CreateTestCase(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo factAttribute) =>
+        new SkippableTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, null);
+}
 
 /// <summary>A theory whose cases may throw <see cref="SkipException"/> to be reported as skipped.</summary>
 [XunitTestCaseDiscoverer("HighPerfInference.Conformance.Tests.XunitExtensions.SkippableTheoryDiscoverer", "HighPerfInference.Conformance.Tests")]
@@ -27,7 +38,7 @@ public sealed class SkippableTheoryDiscoverer(IMessageSink diagnosticMessageSink
         [new SkippableTheoryTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod)];
 }
 
-/// <summary>One data row of a skippable theory (the usual case: rows are enumerated at discovery).</summary>
+/// <summary>A skippable fact, or one data row of a skippable theory (the usual case: rows are enumerated at discovery).</summary>
 public sealed class SkippableTestCase : XunitTestCase
 {
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -36,7 +47,7 @@ public sealed class SkippableTestCase : XunitTestCase
     {
     }
 
-    public SkippableTestCase(IMessageSink diagnosticMessageSink, TestMethodDisplay display, TestMethodDisplayOptions options, ITestMethod testMethod, object[] dataRow)
+    public SkippableTestCase(IMessageSink diagnosticMessageSink, TestMethodDisplay display, TestMethodDisplayOptions options, ITestMethod testMethod, object[]? dataRow)
         : base(diagnosticMessageSink, display, options, testMethod, dataRow)
     {
     }
