@@ -36,7 +36,7 @@ public sealed unsafe class InferenceSession : IDisposable
 
     public IReadOnlyList<TensorInfo> Outputs { get; }
 
-    public ModelMetadata Metadata { get; }
+    public OnnxModelMetadata Metadata { get; }
 
     /// <summary>The native <c>OrtSession*</c>, for IoBinding.</summary>
     internal SessionHandle Handle => _handle;
@@ -182,7 +182,7 @@ public sealed unsafe class InferenceSession : IDisposable
         return new TensorInfo(name, OnnxValueType.Tensor, (TensorElementType)elementType, shape, symbolic);
     }
 
-    private static ModelMetadata ReadMetadata(nint session)
+    private static OnnxModelMetadata ReadMetadata(nint session)
     {
         nint metadata;
         OrtStatus.Check(OrtApi.SessionGetModelMetadata(session, &metadata));
@@ -213,7 +213,7 @@ public sealed unsafe class InferenceSession : IDisposable
 
         long version;
         OrtStatus.Check(OrtApi.ModelMetadataGetVersion(metadata, &version));
-        return new ModelMetadata(
+        return new OnnxModelMetadata(
             producerName: ReadString(metadata, OrtApi.ModelMetadataGetProducerName),
             graphName: ReadString(metadata, OrtApi.ModelMetadataGetGraphName),
             graphDescription: ReadString(metadata, OrtApi.ModelMetadataGetGraphDescription),
