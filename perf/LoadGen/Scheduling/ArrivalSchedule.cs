@@ -8,7 +8,7 @@ namespace HighPerfInference.LoadGen.Scheduling;
 /// clients; constant gaps model a metronome. Times accumulate in seconds from the start, so rounding
 /// never drifts the rate. Each latency is measured from the due time, not the actual send: a
 /// generator or server that falls behind shows the queueing it caused instead of hiding it
-/// (coordinated omission).
+/// (coordinated omission). Constant arrivals are computed as n × gap, so they never drift.
 /// </summary>
 public sealed class ArrivalSchedule
 {
@@ -17,6 +17,7 @@ public sealed class ArrivalSchedule
     private readonly Random _random;
     private readonly long _startTimestamp;
     private double _elapsedSeconds;
+    private long _count;
 
     public ArrivalSchedule(double requestsPerSecond, ArrivalDistribution distribution, int seed, long startTimestamp)
     {
@@ -38,7 +39,8 @@ public sealed class ArrivalSchedule
     /// <summary>The Stopwatch timestamp at which the next request is due.</summary>
     public long NextDueTimestamp()
     {
-        _elapsedSeconds += NextGapSeconds();
+        _count++;
+        _elapsedSeconds = _distribution == ArrivalDistribution.Constant ? _count * _meanGapSeconds : _elapsedSeconds + NextGapSeconds();
         return _startTimestamp + (long)(_elapsedSeconds * Stopwatch.Frequency);
     }
 }

@@ -57,7 +57,7 @@ public sealed class HttpCodec(byte[] request) : Load.IWireCodec
     private static ReadOnlySpan<byte> Copy(ReadOnlySequence<byte> sequence, Span<byte> destination)
     {
         sequence.CopyTo(destination);
-        return destination;
+        return destination[..(int)sequence.Length];
     }
 
     /// <summary>"HTTP/1.1 200 OK" → 200.</summary>
