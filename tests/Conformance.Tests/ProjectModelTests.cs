@@ -120,8 +120,12 @@ public class ProjectModelTests
     public void Regenerating_the_models_gives_the_committed_bytes()
     {
         const string python = "/usr/bin/python3";
-        if (!File.Exists(python) || Execute(python, "-c \"import onnx, numpy\"").ExitCode != 0)
-            throw new SkipException("Debian's python3-onnx and python3-numpy are not installed (apt-get install python3-onnx python3-numpy)");
+        const string missing = "Debian's python3-onnx and python3-numpy are needed (apt-get install python3-onnx python3-numpy)";
+        if (!File.Exists(python))
+            throw new SkipException($"{missing}: there is no {python}");
+        var probe = Execute(python, "-c \"import onnx, numpy\"");
+        if (probe.ExitCode != 0)
+            throw new SkipException($"{missing}: {probe.Log.Trim()}");
 
         var output = Directory.CreateTempSubdirectory("hpi-models-");
         try
