@@ -64,6 +64,8 @@ class Client:
         self._ids = itertools.count(1)
         self._closed: Optional[BaseException] = None
         self._go_away: Optional[p.GoAway] = None
+        # One buffer for the whole connection: frames that follow the HelloAck may arrive with it.
+        self._frames = p.FrameBuffer(max_payload_length=128 * 1024)
         try:
             self.server = self._handshake(p.Hello(client_name=client_name, api_key=api_key))
         except BaseException:
@@ -142,15 +144,14 @@ class Client:
 
     def _handshake(self, hello: p.Hello) -> p.HelloAck:
         self._sock.sendall(p.encode_hello(hello))
-        frames = p.FrameBuffer(max_payload_length=128 * 1024)
         while True:
-            got = frames.next_frame()
+            got = self._frames.next_frame()
             if got is not None:
                 break
             data = self._sock.recv(65536)
             if not data:
                 raise ConnectionLost("the server closed the connection during the handshake")
-            frames.feed(data)
+            self._frames.feed(data)
         header, payload = got
         if header.type == p.MessageType.ERROR:
             error = p.decode_error(payload)
@@ -161,6 +162,7 @@ class Client:
         if not hello.min_version <= ack.version <= hello.max_version:
             raise p.ProtocolError(p.ErrorCode.PROTOCOL_ERROR, "The server chose version %d." % ack.version, True)
         self._version = ack.version
+        self._frames.max_payload_length = ack.max_payload_length
         return ack
 
     def _submit(self, response_type: int, decode, encode, counts_in_flight: bool = True) -> Future:
@@ -219,19 +221,18 @@ class Client:
             self._finish(request_id, error=error)
 
     def _read_loop(self) -> None:
-        frames = p.FrameBuffer(self.server.max_payload_length)
+        frames = self._frames
         error: BaseException = ConnectionLost("the server closed the connection")
         try:
             while True:
+                got = frames.next_frame()
+                if got is not None:
+                    self._dispatch(*got)
+                    continue
                 data = self._sock.recv(1 << 16)
                 if not data:
                     break
                 frames.feed(data)
-                while True:
-                    got = frames.next_frame()
-                    if got is None:
-                        break
-                    self._dispatch(*got)
         except ServerError as fatal:
             error = fatal
         except (OSError, p.ProtocolError) as broken:
