@@ -62,18 +62,28 @@ internal ref struct WireWriter(IBufferWriter<byte> output)
         WriteBytes(utf8);
     }
 
-    /// <summary>A text: u16 length, then the UTF-8 bytes.</summary>
-    public void WriteText(ReadOnlySpan<byte> utf8)
+    /// <summary>A name given as a string, encoded straight into the output; over 255 UTF-8 bytes throws.</summary>
+    public void WriteName(string value)
     {
-        WriteU16(checked((ushort)utf8.Length));
-        WriteBytes(utf8);
+        var length = Encoding.UTF8.GetByteCount(value);
+        if (length > FrameLimits.MaxNameLength)
+            throw new ArgumentException($"A name is at most {FrameLimits.MaxNameLength} UTF-8 bytes.", nameof(value));
+        WriteU8((byte)length);
+        WriteUtf8(value, length);
     }
 
-    /// <summary>A name given as a string, encoded straight into the output.</summary>
-    public void WriteName(string value) => WriteString(value, lengthBytes: 1, FrameLimits.MaxNameLength);
-
-    /// <summary>A text given as a string; cut at a character boundary when it is too long.</summary>
-    public void WriteText(ReadOnlySpan<char> value) => WriteString(value, lengthBytes: 2, FrameLimits.MaxTextLength);
+    /// <summary>A text: u16 length, then the UTF-8 bytes, cut at a character boundary when too long.</summary>
+    public void WriteText(ReadOnlySpan<char> value)
+    {
+        var length = Encoding.UTF8.GetByteCount(value);
+        if (length > FrameLimits.MaxTextLength)
+        {
+            value = TruncateUtf8(value, FrameLimits.MaxTextLength);
+            length = Encoding.UTF8.GetByteCount(value);
+        }
+        WriteU16((ushort)length);
+        WriteUtf8(value, length);
+    }
 
     public void WriteZeros(int count)
     {
@@ -119,20 +129,8 @@ internal ref struct WireWriter(IBufferWriter<byte> output)
         _span = _output.GetSpan(count);
     }
 
-    private void WriteString(ReadOnlySpan<char> value, int lengthBytes, int maxLength)
+    private void WriteUtf8(ReadOnlySpan<char> value, int length)
     {
-        var length = Encoding.UTF8.GetByteCount(value);
-        if (length > maxLength)
-        {
-            if (lengthBytes == 1)
-                throw new ArgumentException($"A name is at most {maxLength} UTF-8 bytes.", nameof(value));
-            value = TruncateUtf8(value, maxLength);
-            length = Encoding.UTF8.GetByteCount(value);
-        }
-        if (lengthBytes == 1)
-            WriteU8((byte)length);
-        else
-            WriteU16((ushort)length);
         Ensure(length);
         _buffered += Encoding.UTF8.GetBytes(value, _span[_buffered..]);
     }
