@@ -20,6 +20,7 @@ public class CommandLineTests
         Assert.Equal(0.01, options.MaxErrorRate);
         Assert.Equal(StepTargets.Server, options.Target);
         Assert.Equal("add_sub binary", options.Label);
+        Assert.Equal("add_sub", options.ReportModel);
     }
 
     [Fact]

@@ -98,6 +98,8 @@ public sealed class RunOptions
           --json FILE --csv FILE                   also write the results there
           --label TEXT                             the row name in reports (default protocol and model)
           --target server|baseline|echo            what is measured, for the suite report (default server)
+          --report-model NAME                      file the results under this model in reports (a variant of
+                                                   it, e.g. the same model with batching off)
           --max-error-rate R                       exit 2 when errors/requests exceed R (default 0.01)
           --seed N                                 random input data and arrivals (default 1)
           --quiet                                  no progress line
@@ -107,7 +109,7 @@ public sealed class RunOptions
     [
         "protocol", "host", "port", "model", "model-version", "input", "shape", "batch-size", "output", "input-data",
         "concurrency", "in-flight", "request-rate", "distribution", "connections", "warmup", "duration",
-        "metrics-url", "json", "csv", "label", "target", "max-error-rate", "seed", "drain-timeout",
+        "metrics-url", "json", "csv", "label", "target", "report-model", "max-error-rate", "seed", "drain-timeout",
     ];
 
     private static readonly string[] s_flags = ["no-metrics", "quiet"];
@@ -133,6 +135,8 @@ public sealed class RunOptions
     public string? CsvPath { get; init; }
     public required string Label { get; init; }
     public string Target { get; init; } = StepTargets.Server;
+    /// <summary>The model the results are filed under; <see cref="Model"/> unless --report-model says otherwise.</summary>
+    public required string ReportModel { get; init; }
     public double MaxErrorRate { get; init; }
     public int Seed { get; init; }
     public bool Quiet { get; init; }
@@ -202,6 +206,7 @@ public sealed class RunOptions
             JsonPath = reader.String("json"),
             CsvPath = reader.String("csv"),
             Label = reader.String("label", $"{model} {protocolName}")!,
+            ReportModel = reader.String("report-model", model)!,
             Target = reader.String("target", StepTargets.Server) is { } target && StepTargets.IsKnown(target) && target != StepTargets.InProcess
                 ? target
                 : throw new UsageException("--target: server, baseline or echo"),

@@ -135,7 +135,7 @@ public sealed class LoadRunner(RunOptions options, Func<IWireCodec> codecFactory
             Label = options.Label,
             Target = options.Target,
             Protocol = ProtocolName(options.Protocol),
-            Model = options.Model,
+            Model = options.ReportModel,
             Concurrency = step.Concurrency,
             Connections = step.Connections,
             RequestRate = step.RequestRate,
