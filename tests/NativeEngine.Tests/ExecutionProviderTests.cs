@@ -96,7 +96,7 @@ public sealed class ExecutionProviderTests
             using var options = new SessionOptions();
 
             var error = Assert.Throws<ExecutionProviderUnavailableException>(() =>
-                ExecutionProviders.Append(options.Handle.DangerousGetHandle(), new ExecutionProviderOptions { Kind = ExecutionProviderKind.Cuda }, directory));
+                ExecutionProviders.Append(options.Pointer, new ExecutionProviderOptions { Kind = ExecutionProviderKind.Cuda }, directory));
 
             Assert.Equal(ExecutionProviderKind.Cuda, error.Provider);
             Assert.Null(error.MissingFile);

@@ -8,7 +8,6 @@ namespace HighPerfInference.NativeEngine.Interop;
 /// NULL on success) is called through <see cref="OrtStatus.Check"/>.
 /// The fields are static readonly, so the JIT turns each call into a direct call once the table is loaded.
 /// </summary>
-#pragma warning disable IDE1006 // public fields of an internal table, named after the C API
 internal static unsafe class OrtApi
 {
     private static nint Entry(int index) => OrtLibrary.Table[index];

@@ -9,6 +9,13 @@ namespace HighPerfInference.NativeEngine.Interop;
 internal abstract class OrtHandle(nint pointer) : SafeHandle(pointer, ownsHandle: true)
 {
     public override bool IsInvalid => handle == 0;
+
+    /// <summary>The native pointer for a call; once released, throws <see cref="ObjectDisposedException"/> naming <paramref name="owner"/>.</summary>
+    public nint GetPointer(object owner)
+    {
+        ObjectDisposedException.ThrowIf(IsClosed, owner);
+        return handle;
+    }
 }
 
 internal sealed unsafe class SessionOptionsHandle(nint pointer) : OrtHandle(pointer)

@@ -115,13 +115,7 @@ public sealed unsafe class InferenceSession : IDisposable
 
     public void Dispose() => _handle.Dispose();
 
-    private static nint OptionsPointer(SessionOptions? options)
-    {
-        if (options == null)
-            return 0;
-        ObjectDisposedException.ThrowIf(options.Handle.IsClosed, options);
-        return options.Handle.DangerousGetHandle();
-    }
+    private static nint OptionsPointer(SessionOptions? options) => options?.Pointer ?? 0;
 
     private void ThrowCountMismatch(int inputs, int outputs) =>
         throw new ArgumentException($"The model takes {Inputs.Count} inputs and {Outputs.Count} outputs; Run got {inputs} and {outputs}.");

@@ -21,23 +21,9 @@ public sealed unsafe class IoBinding : IDisposable
         _handle = new IoBindingHandle(binding);
     }
 
-    private nint SessionPointer
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_session.Handle.IsClosed, _session);
-            return _session.Handle.DangerousGetHandle();
-        }
-    }
+    private nint SessionPointer => _session.Handle.GetPointer(_session);
 
-    private nint Pointer
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-            return _handle.DangerousGetHandle();
-        }
-    }
+    private nint Pointer => _handle.GetPointer(this);
 
     /// <summary>Binds input <paramref name="index"/> (in <see cref="InferenceSession.Inputs"/> order).</summary>
     public void BindInput(int index, OrtValue value)
@@ -61,7 +47,7 @@ public sealed unsafe class IoBinding : IDisposable
     public void BindOutput(int index, OrtMemoryInfo memoryInfo)
     {
         ArgumentNullException.ThrowIfNull(memoryInfo);
-        OrtStatus.Check(OrtApi.BindOutputToDevice(Pointer, OutputName(index), memoryInfo.Handle.DangerousGetHandle()));
+        OrtStatus.Check(OrtApi.BindOutputToDevice(Pointer, OutputName(index), memoryInfo.Pointer));
         GC.KeepAlive(memoryInfo);
     }
 

@@ -18,14 +18,7 @@ public sealed unsafe class RunOptions : IDisposable
 
     internal RunOptionsHandle Handle { get; }
 
-    internal nint Pointer
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(Handle.IsClosed, this);
-            return Handle.DangerousGetHandle();
-        }
-    }
+    internal nint Pointer => Handle.GetPointer(this);
 
     /// <summary>Appears in ORT's log messages about runs with these options.</summary>
     public string Tag

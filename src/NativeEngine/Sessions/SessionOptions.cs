@@ -45,14 +45,7 @@ public sealed unsafe class SessionOptions : IDisposable
 
     internal SessionOptionsHandle Handle { get; }
 
-    private nint Pointer
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(Handle.IsClosed, this);
-            return Handle.DangerousGetHandle();
-        }
-    }
+    internal nint Pointer => Handle.GetPointer(this);
 
     /// <summary>Threads inside one operator; 0 lets ORT choose (one per physical core).</summary>
     public int IntraOpNumThreads

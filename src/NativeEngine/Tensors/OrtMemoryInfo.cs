@@ -40,6 +40,9 @@ public sealed unsafe class OrtMemoryInfo : IDisposable
 
     internal MemoryInfoHandle Handle { get; }
 
+    /// <summary>The native <c>OrtMemoryInfo*</c>; throws once disposed.</summary>
+    internal nint Pointer => Handle.GetPointer(this);
+
     /// <summary>The allocator name ORT uses: "Cpu", "Cuda", "CudaPinned", ...</summary>
     public string Name { get; }
 

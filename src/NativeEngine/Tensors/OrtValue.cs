@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Text;
 using HighPerfInference.NativeEngine.Interop;
 
@@ -25,15 +24,7 @@ public sealed unsafe class OrtValue : IDisposable
     internal ValueHandle Handle { get; }
 
     /// <summary>The native <c>OrtValue*</c>; throws once disposed, so a Run can never pass a freed value.</summary>
-    internal nint Pointer
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get
-        {
-            ObjectDisposedException.ThrowIf(Handle.IsClosed, this);
-            return Handle.DangerousGetHandle();
-        }
-    }
+    internal nint Pointer => Handle.GetPointer(this);
 
     /// <summary>A tensor over caller-owned CPU memory, without copying. See the class remarks for lifetimes.</summary>
     public static OrtValue CreateTensor(TensorElementType type, ReadOnlySpan<long> shape, nint data, nuint byteLength) =>
@@ -47,7 +38,7 @@ public sealed unsafe class OrtValue : IDisposable
             throw new ArgumentException($"A {type} tensor cannot wrap caller memory; use CreateStringTensor for strings.", nameof(type));
         nint value;
         fixed (long* dims = shape)
-            OrtStatus.Check(OrtApi.CreateTensorWithDataAsOrtValue(memoryInfo.Handle.DangerousGetHandle(), data, byteLength, dims, (nuint)shape.Length, (int)type, &value));
+            OrtStatus.Check(OrtApi.CreateTensorWithDataAsOrtValue(memoryInfo.Pointer, data, byteLength, dims, (nuint)shape.Length, (int)type, &value));
         GC.KeepAlive(memoryInfo);
         return new OrtValue(new ValueHandle(value));
     }
