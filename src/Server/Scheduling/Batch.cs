@@ -123,22 +123,23 @@ internal sealed unsafe class Batch
     }
 
     /// <summary>
-    /// Prepares a batch for one request of a model without a batch dimension: input buffers sized
-    /// for that request; the caller fills <see cref="InputShapes"/> and seals it.
+    /// Prepares a batch for exactly one request of <paramref name="rows"/> rows (a model without a
+    /// batch dimension, or dynamic batching off): buffers sized for it; the caller fills
+    /// <see cref="InputShapes"/> and seals it.
     /// </summary>
-    public void OpenSingle(int priority, ReadOnlySpan<nuint> inputBytes)
+    public void OpenSingle(int priority, ReadOnlySpan<nuint> rowBytes, int rows)
     {
         Slot = null;
         Priority = priority;
         for (var i = 0; i < InputBuffers.Length; i++)
         {
-            InputRowBytes[i] = inputBytes[i];
-            EnsureCapacity(ref InputBuffers[i], inputBytes[i]);
+            InputRowBytes[i] = rowBytes[i];
+            EnsureCapacity(ref InputBuffers[i], rowBytes[i] * (nuint)rows);
         }
         for (var o = 0; o < OutputBuffers.Length; o++)
         {
             if (_outputRowBytes[o] != 0)
-                EnsureCapacity(ref OutputBuffers[o], _outputRowBytes[o]);
+                EnsureCapacity(ref OutputBuffers[o], _outputRowBytes[o] * (nuint)rows);
         }
         FirstEnqueueTicks = 0;
         Volatile.Write(ref Phase, PhaseOpen);

@@ -202,9 +202,9 @@ public sealed class DynamicBatcher : IDisposable
             if (timeoutTicks > 0)
                 request.DeadlineTicks = now + timeoutTicks;
 
-            if (!Signature.Batches)
+            if (!Signature.Batches || !_options.DynamicBatching)
             {
-                EnqueueSingle(request, ticket, order, priority, now);
+                EnqueueSingle(request, ticket, order, rows, priority, now);
                 return true;
             }
             while (true)
@@ -443,28 +443,28 @@ public sealed class DynamicBatcher : IDisposable
         return true;
     }
 
-    /// <summary>A model without a batch dimension: the request is a sealed batch of its own.</summary>
-    private void EnqueueSingle(InferenceRequest request, long ticket, ReadOnlySpan<int> order, int priority, long now)
+    /// <summary>A model without a batch dimension, or batching off: the request is a sealed batch of its own.</summary>
+    private void EnqueueSingle(InferenceRequest request, long ticket, ReadOnlySpan<int> order, int rows, int priority, long now)
     {
-        Span<nuint> bytes = order.Length <= 64 ? stackalloc nuint[order.Length] : new nuint[order.Length];
+        Span<nuint> rowBytes = order.Length <= 64 ? stackalloc nuint[order.Length] : new nuint[order.Length];
         for (var m = 0; m < order.Length; m++)
-            bytes[m] = (nuint)request.Input(order[m]).Data.Length;
+            rowBytes[m] = (nuint)request.Input(order[m]).Data.Length / (nuint)rows;
         var batch = Rent();
-        batch.OpenSingle(priority, bytes);
+        batch.OpenSingle(priority, rowBytes, rows);
         for (var m = 0; m < order.Length; m++)
         {
             ref var input = ref request.Input(order[m]);
-            input.Data.CopyTo(batch.InputRows(m, 0, 1));
+            input.Data.CopyTo(batch.InputRows(m, 0, rows));
             input.Shape.CopyTo(batch.InputShapes[m], 0);
         }
         ref var entry = ref batch.Entries[0];
         entry.Request = request;
         entry.RowStart = 0;
-        entry.Rows = 1;
+        entry.Rows = rows;
         Volatile.Write(ref entry.Ticket, ticket);
         batch.FirstEnqueueTicks = now;
         Volatile.Write(ref batch.Phase, Batch.PhaseSealed);
-        Interlocked.Add(ref batch.State, Batch.RowOne + Batch.RequestOne + Batch.PublishedOne + Batch.SealedBit);
+        Interlocked.Add(ref batch.State, rows * Batch.RowOne + Batch.RequestOne + Batch.PublishedOne + Batch.SealedBit);
         if (RequestPhase.TryMove(request, ticket, RequestPhase.Submitting, RequestPhase.Queued))
         {
             Dispatch(batch);

@@ -78,7 +78,7 @@ internal sealed unsafe class ModelInstance : IDisposable
                     shape.CopyTo(batch.InputShapes[m], 0);
                     bytes[m] = ElementCount(shape) * (nuint)_signature.Inputs[m].DataType.ElementSize();
                 }
-                batch.OpenSingle(0, bytes);
+                batch.OpenSingle(0, bytes, 1);
             }
             for (var m = 0; m < _inputs.Length; m++)
                 batch.InputRows(m, 0, rows).Clear();
@@ -198,10 +198,11 @@ internal sealed unsafe class ModelInstance : IDisposable
                 continue;
             }
             var count = ResponseOutputs(request, entry);
-            DynamicBatcher.Complete(request, new InferenceResponse(
-                _batcher.ModelName, _batcher.Version, _responseOutputs.AsSpan(0, count), start - request.EnqueueTicks, outputStart - start));
-            succeeded++;
+            var queued = start - request.EnqueueTicks;
             successTicks += Stopwatch.GetTimestamp() - request.EnqueueTicks;
+            succeeded++;
+            DynamicBatcher.Complete(request, new InferenceResponse(
+                _batcher.ModelName, _batcher.Version, _responseOutputs.AsSpan(0, count), queued, outputStart - start));
         }
         var end = Stopwatch.GetTimestamp();
         _batcher.Statistics.AddBatch(rows, succeeded, successTicks, kept, queueTicks, inferStart - start, outputStart - inferStart, end - outputStart);

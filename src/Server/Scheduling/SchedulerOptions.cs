@@ -7,6 +7,12 @@ namespace HighPerfInference.Server.Scheduling;
 /// </summary>
 public sealed class SchedulerOptions
 {
+    /// <summary>
+    /// Whether requests are combined into batches (Triton's dynamic_batching). Off, every request
+    /// runs as its own batch, with the rows it brought.
+    /// </summary>
+    public bool DynamicBatching { get; init; } = true;
+
     /// <summary>Batch sizes to seal at without waiting for the queue delay (Triton's preferred_batch_size).</summary>
     public int[] PreferredBatchSizes { get; init; } = [];
 

@@ -1,0 +1,610 @@
+using System.Globalization;
+using HighPerfInference.Protocol;
+using HighPerfInference.Server.Scheduling;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HighPerfInference.Server.Models;
+
+/// <summary>Settings of the model repository (configuration section "ModelRepository").</summary>
+public sealed class ModelRepositoryOptions
+{
+    public const string Section = "ModelRepository";
+
+    /// <summary>The repository folder: &lt;Path&gt;/&lt;model&gt;/config.json and &lt;Path&gt;/&lt;model&gt;/&lt;version&gt;/model.onnx.</summary>
+    public string Path { get; set; } = "models";
+
+    /// <summary>Models to load at start; empty loads every model folder.</summary>
+    public IList<string> Models { get; set; } = [];
+
+    /// <summary>How often the repository is checked for new, changed or removed models and versions; 0 = never.</summary>
+    public double PollIntervalSeconds { get; set; }
+
+    /// <summary>How long an unload (or shutdown) lets queued requests run before answering the rest with Unavailable.</summary>
+    public double UnloadTimeoutSeconds { get; set; } = 30;
+}
+
+/// <summary>Opens a model version; the seam that lets tests run the repository on in-memory models.</summary>
+public interface IModelBackendFactory
+{
+    IModelBackend Load(string modelPath, ModelConfig config);
+}
+
+/// <summary>The default factory: ONNX Runtime through NativeEngine.</summary>
+public sealed class OnnxBackendFactory : IModelBackendFactory
+{
+    public IModelBackend Load(string modelPath, ModelConfig config) => OnnxBackend.Load(modelPath, config);
+}
+
+/// <summary>
+/// The model repository (Triton's model repository manager plus its scheduler front): it loads the
+/// versions the version policy selects, runs each behind its own <see cref="DynamicBatcher"/>,
+/// routes requests, reloads and unloads without losing requests, and reports states and statistics.
+/// </summary>
+/// <remarks>
+/// Requests read an immutable routing table (model name → <see cref="ModelRoute"/>) with one volatile
+/// read; lifecycle operations build a new table and swap it in. A reload loads the new versions
+/// first, swaps the table, then drains the old versions (they finish what they queued) and frees
+/// them. A request that reaches a version just as it starts draining is routed again.
+/// Lifecycle operations run one at a time.
+/// </remarks>
+public sealed class ModelRepository : IModelRepository, IAsyncDisposable
+{
+    private const string Platform = "onnxruntime_onnx";
+
+    private readonly ModelRepositoryOptions _options;
+    private readonly IModelBackendFactory _backends;
+    private readonly IBufferAllocator? _allocator;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly Lock _statusLock = new();
+    /// <summary>Per model: the state of each version tried (key 0 = the model as a whole, before any version).</summary>
+    private readonly Dictionary<string, SortedDictionary<long, (ModelState State, string Reason)>> _status = [];
+    /// <summary>Models meant to be loaded (server readiness waits for them).</summary>
+    private readonly HashSet<string> _required = [];
+    private readonly Dictionary<string, string> _fingerprints = [];
+    private Dictionary<string, ModelRoute> _routes = [];
+    private Timer? _pollTimer;
+    private int _polling;
+    private volatile bool _started;
+    private volatile bool _stopping;
+
+    public ModelRepository(ModelRepositoryOptions options, IModelBackendFactory? backends = null, IBufferAllocator? allocator = null, ILogger<ModelRepository>? logger = null)
+    {
+        _options = options;
+        _backends = backends ?? new OnnxBackendFactory();
+        _allocator = allocator;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        RepositoryPath = System.IO.Path.GetFullPath(options.Path);
+    }
+
+    public string RepositoryPath { get; }
+
+    private TimeSpan UnloadTimeout => TimeSpan.FromSeconds(_options.UnloadTimeoutSeconds);
+
+    // ---- lifecycle ----
+
+    /// <summary>Loads the configured models (or all), logging failures, then starts polling when configured.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (!Directory.Exists(RepositoryPath))
+            throw new DirectoryNotFoundException($"model repository '{RepositoryPath}' does not exist");
+        IEnumerable<string> names = _options.Models.Count > 0 ? _options.Models : ModelFolders().Order(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            try
+            {
+                await LoadAsync(name, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InferenceException ex)
+            {
+                _logger.LogError("Model {Model} failed to load: {Reason}", name, ex.Message);
+            }
+        }
+        _started = true;
+        if (_options.PollIntervalSeconds > 0)
+        {
+            var interval = TimeSpan.FromSeconds(_options.PollIntervalSeconds);
+            _pollTimer = new Timer(static state => _ = ((ModelRepository)state!).PollAsync(), this, interval, interval);
+        }
+    }
+
+    /// <summary>Stops polling and unloads every model: queued requests run until the unload timeout or <paramref name="cancellationToken"/>, the rest are answered Unavailable.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        _stopping = true;
+        if (_pollTimer is not null)
+            await _pollTimer.DisposeAsync().ConfigureAwait(false);
+        await _lifecycle.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            var routes = Volatile.Read(ref _routes);
+            Volatile.Write(ref _routes, []);
+            var drains = new List<Task>();
+            foreach (var route in routes.Values)
+            {
+                foreach (var version in route.Versions)
+                    drains.Add(RetireAsync(route.Name, version, UnloadTimeout, cancellationToken, "the server shut down"));
+            }
+            await Task.WhenAll(drains).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var expired = new CancellationTokenSource();
+        await expired.CancelAsync().ConfigureAwait(false);
+        await StopAsync(expired.Token).ConfigureAwait(false);
+        _lifecycle.Dispose();
+    }
+
+    public async Task LoadAsync(string name, string? configJson = null, CancellationToken cancellationToken = default)
+    {
+        var directory = ModelDirectory(name);
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await LoadLockedAsync(name, directory, configJson).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task UnloadAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ModelDirectory(name);
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_statusLock)
+                _required.Remove(name);
+            if (!Volatile.Read(ref _routes).TryGetValue(name, out var route))
+                return;
+            SwapRoute(name, null);
+            var drains = new List<Task>();
+            foreach (var version in route.Versions)
+                drains.Add(RetireAsync(name, version, UnloadTimeout, cancellationToken, "unloaded"));
+            await Task.WhenAll(drains).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    private async Task LoadLockedAsync(string name, string directory, string? configJson)
+    {
+        ModelConfig config;
+        IReadOnlyList<long> selected;
+        try
+        {
+            config = configJson is null
+                ? ModelConfigReader.ReadDirectory(directory)
+                : ModelConfigReader.Parse(name, $"load request for model '{name}' (config parameter)", configJson, yaml: false);
+            var available = VersionFolders(directory);
+            if (available.Count == 0)
+                throw new ModelConfigException(directory, "versions", $"no version folder (1, 2, ...) holding {config.DefaultModelFilename}");
+            selected = config.VersionPolicy.Select(available);
+            if (selected.Count == 0)
+                throw new ModelConfigException(config.Source, "version_policy", $"selects none of the versions present ({string.Join(", ", available)})");
+            foreach (var version in config.TrafficSplit.Keys)
+            {
+                if (!selected.Contains(version))
+                    throw new ModelConfigException(config.Source, $"traffic_split.{version}", $"version {version} is not loaded by the version policy (loaded: {string.Join(", ", selected)})");
+            }
+        }
+        catch (ModelConfigException ex)
+        {
+            SetStatus(name, 0, ModelState.Unavailable, ex.Message);
+            throw new InferenceException(ErrorCode.InvalidArgument, ex.Message);
+        }
+
+        lock (_statusLock)
+        {
+            _required.Add(name);
+            _fingerprints[name] = Fingerprint(directory);
+            _status.Remove(name);
+        }
+        var loaded = new List<LoadedVersion>();
+        var failures = new List<string>();
+        foreach (var number in selected)
+        {
+            SetStatus(name, number, ModelState.Loading, "");
+            try
+            {
+                loaded.Add(await Task.Run(() => LoadVersion(name, directory, number, config)).ConfigureAwait(false));
+                SetStatus(name, number, ModelState.Ready, "");
+            }
+            catch (Exception ex)
+            {
+                var reason = ex is ModelConfigException ? ex.Message : $"{System.IO.Path.Combine(directory, number.ToString(CultureInfo.InvariantCulture), config.DefaultModelFilename)}: {ex.Message}";
+                SetStatus(name, number, ModelState.Unavailable, reason);
+                failures.Add($"version {number}: {reason}");
+                _logger.LogError("Model {Model} version {Version} failed to load: {Reason}", name, number, reason);
+            }
+        }
+
+        Volatile.Read(ref _routes).TryGetValue(name, out var previous);
+        if (loaded.Count > 0)
+        {
+            SwapRoute(name, new ModelRoute(name, [.. loaded], config.TrafficSplit));
+            _logger.LogInformation("Model {Model} ready: versions {Versions}", name, string.Join(", ", loaded.Select(v => v.Name)));
+            if (previous is not null)
+            {
+                var retiring = new List<Task>();
+                foreach (var version in previous.Versions)
+                    retiring.Add(RetireAsync(name, version, UnloadTimeout, CancellationToken.None, reason: null));
+                await Task.WhenAll(retiring).ConfigureAwait(false);
+                foreach (var version in previous.Versions)
+                {
+                    if (!loaded.Exists(v => v.Number == version.Number) && !failures.Exists(f => f.StartsWith($"version {version.Number}:", StringComparison.Ordinal)))
+                        ClearStatus(name, version.Number);
+                }
+            }
+        }
+        else if (previous is not null)
+        {
+            // Nothing new loaded: the versions already serving keep serving.
+            foreach (var version in previous.Versions)
+                SetStatus(name, version.Number, ModelState.Ready, "");
+        }
+        if (failures.Count > 0)
+            throw new InferenceException(ErrorCode.Unavailable, $"model '{name}' failed to load: {string.Join("; ", failures)}");
+    }
+
+    private LoadedVersion LoadVersion(string name, string directory, long number, ModelConfig config)
+    {
+        var path = System.IO.Path.Combine(directory, number.ToString(CultureInfo.InvariantCulture), config.DefaultModelFilename);
+        var backend = _backends.Load(path, config);
+        DynamicBatcher? batcher = null;
+        try
+        {
+            batcher = new DynamicBatcher(name, number.ToString(CultureInfo.InvariantCulture), backend, config.SchedulerOptions(_allocator));
+            batcher.Start(config.Warmup.Batches, config.Warmup.BatchSize);
+            return new LoadedVersion(number, config, backend, batcher);
+        }
+        catch
+        {
+            batcher?.Dispose();
+            backend.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Drains a version that no longer receives requests, frees it and records why it went (null = replaced by a reload).</summary>
+    private async Task RetireAsync(string name, LoadedVersion version, TimeSpan grace, CancellationToken cancellationToken, string? reason)
+    {
+        if (reason is not null)
+            SetStatus(name, version.Number, ModelState.Unloading, reason);
+        await version.Batcher.DrainAsync(grace, cancellationToken).ConfigureAwait(false);
+        version.Batcher.Dispose();
+        version.Backend.Dispose();
+        if (reason is not null)
+            SetStatus(name, version.Number, ModelState.Unavailable, reason);
+        _logger.LogInformation("Model {Model} version {Version} unloaded", name, version.Name);
+    }
+
+    private void SwapRoute(string name, ModelRoute? route)
+    {
+        var routes = new Dictionary<string, ModelRoute>(Volatile.Read(ref _routes));
+        if (route is null)
+            routes.Remove(name);
+        else
+            routes[name] = route;
+        Volatile.Write(ref _routes, routes);
+    }
+
+    /// <summary>Reloads models whose files changed, loads new ones (when loading all) and unloads removed ones.</summary>
+    internal async Task PollAsync()
+    {
+        if (_stopping || Interlocked.Exchange(ref _polling, 1) == 1)
+            return;
+        try
+        {
+            var folders = ModelFolders();
+            string[] required;
+            Dictionary<string, string> fingerprints;
+            lock (_statusLock)
+            {
+                required = [.. _required];
+                fingerprints = new Dictionary<string, string>(_fingerprints);
+            }
+            foreach (var name in required)
+            {
+                if (!folders.Contains(name))
+                    await UnloadAsync(name).ConfigureAwait(false);
+                else if (fingerprints.GetValueOrDefault(name) != Fingerprint(System.IO.Path.Combine(RepositoryPath, name)))
+                    await TryLoadAsync(name).ConfigureAwait(false);
+            }
+            if (_options.Models.Count == 0)
+            {
+                foreach (var name in folders)
+                {
+                    if (!fingerprints.ContainsKey(name))
+                        await TryLoadAsync(name).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Polling the model repository failed");
+        }
+        finally
+        {
+            Volatile.Write(ref _polling, 0);
+        }
+    }
+
+    private async Task TryLoadAsync(string name)
+    {
+        try
+        {
+            await LoadAsync(name).ConfigureAwait(false);
+        }
+        catch (InferenceException ex)
+        {
+            _logger.LogError("Model {Model} failed to load: {Reason}", name, ex.Message);
+            lock (_statusLock)
+                _fingerprints[name] = Fingerprint(System.IO.Path.Combine(RepositoryPath, name));
+        }
+    }
+
+    // ---- inference ----
+
+    public void Submit(InferenceRequest request)
+    {
+        var routes = Volatile.Read(ref _routes);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (!routes.TryGetValue(request.ModelName, out var route))
+            {
+                FailUnrouted(request);
+                return;
+            }
+            LoadedVersion? version;
+            if (request.ModelVersion is { } asked)
+            {
+                version = route.Find(asked);
+                if (version is null)
+                {
+                    FailUnrouted(request);
+                    return;
+                }
+            }
+            else
+            {
+                version = route.Choose(request.RoutingKey);
+            }
+            if (version.Batcher.TrySubmit(request))
+                return;
+            // The version started draining after we read the table; lifecycle operations swap the table
+            // before they drain, so the current table already routes elsewhere.
+            routes = Volatile.Read(ref _routes);
+        }
+        Answer(request, ErrorCode.Unavailable, $"model '{request.ModelName}' is being unloaded");
+    }
+
+    public void Cancel(InferenceRequest request) => request.Batcher?.Cancel(request);
+
+    private void FailUnrouted(InferenceRequest request)
+    {
+        var name = request.ModelName;
+        var version = request.ModelVersion;
+        lock (_statusLock)
+        {
+            if (_status.TryGetValue(name, out var versions))
+            {
+                if (version is null)
+                {
+                    Answer(request, ErrorCode.Unavailable, $"model '{name}' is not ready ({Describe(versions)})");
+                    return;
+                }
+                if (long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && versions.TryGetValue(number, out var status))
+                {
+                    Answer(request, ErrorCode.Unavailable, $"model '{name}' version {version} is not ready ({status.State.Name()}{(status.Reason.Length > 0 ? ": " + status.Reason : "")})");
+                    return;
+                }
+            }
+        }
+        Answer(request, ErrorCode.NotFound, version is null ? $"unknown model '{name}'" : $"unknown version {version} of model '{name}'");
+    }
+
+    private static void Answer(InferenceRequest request, ErrorCode code, string message) =>
+        DynamicBatcher.Complete(request, InferenceResponse.Failure(code, message));
+
+    // ---- queries ----
+
+    public bool IsReady
+    {
+        get
+        {
+            if (!_started || _stopping)
+                return false;
+            var routes = Volatile.Read(ref _routes);
+            lock (_statusLock)
+            {
+                foreach (var name in _required)
+                {
+                    if (!routes.ContainsKey(name))
+                        return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    public bool IsModelReady(string name, string? version = null) =>
+        Volatile.Read(ref _routes).TryGetValue(name, out var route) && (version is null || route.Find(version) is not null);
+
+    public IReadOnlyList<ModelIndexEntry> GetIndex(bool readyOnly = false)
+    {
+        var entries = new List<ModelIndexEntry>();
+        var folders = ModelFolders();
+        lock (_statusLock)
+        {
+            foreach (var name in _status.Keys)
+                folders.Add(name);
+            foreach (var name in folders.Order(StringComparer.Ordinal))
+            {
+                if (!_status.TryGetValue(name, out var versions))
+                {
+                    if (!readyOnly)
+                        entries.Add(new ModelIndexEntry(name, null, ModelState.Unavailable, "not loaded"));
+                    continue;
+                }
+                foreach (var (number, status) in versions)
+                {
+                    if (!readyOnly || status.State == ModelState.Ready)
+                        entries.Add(new ModelIndexEntry(name, number == 0 ? null : number.ToString(CultureInfo.InvariantCulture), status.State, status.Reason));
+                }
+            }
+        }
+        return entries;
+    }
+
+    public ModelMetadata GetMetadata(string name, string? version = null)
+    {
+        var route = Route(name);
+        var loaded = Version(route, version);
+        return new ModelMetadata(name, version is null ? route.VersionNames : [loaded.Name], Platform, loaded.Inputs, loaded.Outputs);
+    }
+
+    public int GetMaxBatchSize(string name, string? version = null) => Version(Route(name), version).Config.MaxBatchSize;
+
+    public string GetConfigJson(string name, string? version = null) => Version(Route(name), version).ConfigJson;
+
+    public IReadOnlyList<ModelStatistics> GetStatistics(string? name = null, string? version = null)
+    {
+        var statistics = new List<ModelStatistics>();
+        var routes = Volatile.Read(ref _routes);
+        if (name is null)
+        {
+            foreach (var route in routes.Values.OrderBy(r => r.Name, StringComparer.Ordinal))
+            {
+                foreach (var loaded in route.Versions)
+                    statistics.Add(loaded.Batcher.GetStatistics());
+            }
+            return statistics;
+        }
+        var modelRoute = Route(name);
+        if (version is not null)
+        {
+            statistics.Add(Version(modelRoute, version).Batcher.GetStatistics());
+            return statistics;
+        }
+        foreach (var loaded in modelRoute.Versions)
+            statistics.Add(loaded.Batcher.GetStatistics());
+        return statistics;
+    }
+
+    private ModelRoute Route(string name)
+    {
+        if (Volatile.Read(ref _routes).TryGetValue(name, out var route))
+            return route;
+        lock (_statusLock)
+        {
+            if (_status.TryGetValue(name, out var versions))
+                throw new InferenceException(ErrorCode.Unavailable, $"model '{name}' is not ready ({Describe(versions)})");
+        }
+        if (Directory.Exists(System.IO.Path.Combine(RepositoryPath, name)) && IsModelName(name))
+            throw new InferenceException(ErrorCode.Unavailable, $"model '{name}' is not loaded");
+        throw new InferenceException(ErrorCode.NotFound, $"unknown model '{name}'");
+    }
+
+    private static LoadedVersion Version(ModelRoute route, string? version)
+    {
+        if (version is null)
+            return route.Latest;
+        return route.Find(version) ?? throw new InferenceException(ErrorCode.NotFound, $"model '{route.Name}' has no ready version {version} (ready: {string.Join(", ", route.VersionNames)})");
+    }
+
+    // ---- repository folder and status bookkeeping ----
+
+    private void SetStatus(string name, long version, ModelState state, string reason)
+    {
+        lock (_statusLock)
+        {
+            if (!_status.TryGetValue(name, out var versions))
+                _status[name] = versions = [];
+            if (version != 0)
+                versions.Remove(0);
+            versions[version] = (state, reason);
+        }
+    }
+
+    private void ClearStatus(string name, long version)
+    {
+        lock (_statusLock)
+        {
+            if (_status.TryGetValue(name, out var versions))
+                versions.Remove(version);
+        }
+    }
+
+    private static string Describe(SortedDictionary<long, (ModelState State, string Reason)> versions)
+    {
+        var parts = new List<string>();
+        foreach (var (number, status) in versions)
+            parts.Add($"{(number == 0 ? "" : $"version {number} ")}{status.State.Name()}{(status.Reason.Length > 0 ? ": " + status.Reason : "")}");
+        return string.Join("; ", parts);
+    }
+
+    private string ModelDirectory(string name)
+    {
+        var directory = System.IO.Path.Combine(RepositoryPath, name);
+        if (!IsModelName(name) || !Directory.Exists(directory))
+            throw new InferenceException(ErrorCode.NotFound, $"model '{name}' is not in the repository {RepositoryPath}");
+        return directory;
+    }
+
+    private static bool IsModelName(string name) =>
+        name.Length > 0 && name != "." && name != ".." && name.IndexOfAny(['/', '\\']) < 0 && !name.StartsWith('.');
+
+    private HashSet<string> ModelFolders()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (!Directory.Exists(RepositoryPath))
+            return names;
+        foreach (var directory in Directory.EnumerateDirectories(RepositoryPath))
+        {
+            var name = System.IO.Path.GetFileName(directory);
+            if (IsModelName(name) && (VersionFolders(directory).Count > 0 || HasConfig(directory)))
+                names.Add(name);
+        }
+        return names;
+    }
+
+    private static bool HasConfig(string directory) =>
+        File.Exists(System.IO.Path.Combine(directory, ModelConfigReader.JsonFileName)) || File.Exists(System.IO.Path.Combine(directory, ModelConfigReader.YamlFileName));
+
+    private static List<long> VersionFolders(string directory)
+    {
+        var versions = new List<long>();
+        foreach (var folder in Directory.EnumerateDirectories(directory))
+        {
+            if (long.TryParse(System.IO.Path.GetFileName(folder), NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version > 0)
+                versions.Add(version);
+        }
+        return versions;
+    }
+
+    /// <summary>What polling compares: the config files and every version folder's files, with sizes and times.</summary>
+    private static string Fingerprint(string directory)
+    {
+        if (!Directory.Exists(directory))
+            return "";
+        var parts = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+        {
+            var info = new FileInfo(file);
+            parts.Add($"{System.IO.Path.GetRelativePath(directory, file)}:{info.Length}:{info.LastWriteTimeUtc.Ticks}");
+        }
+        parts.Sort(StringComparer.Ordinal);
+        return string.Join("|", parts);
+    }
+}

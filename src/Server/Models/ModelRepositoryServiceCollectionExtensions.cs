@@ -1,0 +1,59 @@
+using HighPerfInference.NativeEngine;
+using HighPerfInference.Server.Scheduling;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace HighPerfInference.Server.Models;
+
+/// <summary>The one entry point the host calls to get the model repository and the scheduler behind it.</summary>
+public static class ModelRepositoryServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="ModelRepository"/> as <see cref="IModelRepository"/> and
+    /// <see cref="IInferenceScheduler"/>, with options bound from <paramref name="section"/>
+    /// (see <see cref="ModelRepositoryOptions"/>), and a hosted service that loads the models at
+    /// start and unloads them on shutdown. An <see cref="IBufferAllocator"/> registered beforehand
+    /// (the GPU path's pinned memory) is used for batch buffers.
+    /// </summary>
+    public static IServiceCollection AddModelRepository(this IServiceCollection services, IConfiguration section) =>
+        services.AddModelRepository(options => section.Bind(options));
+
+    /// <inheritdoc cref="AddModelRepository(IServiceCollection, IConfiguration)"/>
+    public static IServiceCollection AddModelRepository(this IServiceCollection services, Action<ModelRepositoryOptions> configure)
+    {
+        services.AddOptions<ModelRepositoryOptions>().Configure(configure);
+        services.TryAddSingleton<IModelBackendFactory, OnnxBackendFactory>();
+        services.TryAddSingleton(provider => new ModelRepository(
+            provider.GetRequiredService<IOptions<ModelRepositoryOptions>>().Value,
+            provider.GetRequiredService<IModelBackendFactory>(),
+            provider.GetService<IBufferAllocator>(),
+            provider.GetRequiredService<ILogger<ModelRepository>>()));
+        services.TryAddSingleton<IModelRepository>(provider => provider.GetRequiredService<ModelRepository>());
+        services.TryAddSingleton<IInferenceScheduler>(provider => provider.GetRequiredService<ModelRepository>());
+        services.AddHostedService<ModelRepositoryHostedService>();
+        return services;
+    }
+}
+
+/// <summary>Loads the models when the host starts and drains and unloads them when it stops.</summary>
+internal sealed class ModelRepositoryHostedService(ModelRepository repository, ILoggerFactory loggers) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        RouteOrtLogs(loggers.CreateLogger("OnnxRuntime"));
+        return repository.StartAsync(cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => repository.StopAsync(cancellationToken);
+
+    /// <summary>NativeEngine reports ONNX Runtime's log through a callback (standard error by default); the server sends it to ILogger.</summary>
+    private static void RouteOrtLogs(ILogger logger) =>
+        OrtEnvironment.Shared.Logger = (level, category, message) => logger.Log(level switch
+        {
+            OrtLogLevel.Verbose => LogLevel.Trace,
+            OrtLogLevel.Info => LogLevel.Information,
+            OrtLogLevel.Warning => LogLevel.Warning,
+            OrtLogLevel.Error => LogLevel.Error,
+            _ => LogLevel.Critical,
+        }, "{Category}: {Message}", category, message);
+}

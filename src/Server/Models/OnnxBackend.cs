@@ -1,0 +1,254 @@
+using HighPerfInference.NativeEngine;
+using HighPerfInference.Protocol;
+using HighPerfInference.Server.Scheduling;
+using SessionOptions = HighPerfInference.NativeEngine.SessionOptions;
+
+namespace HighPerfInference.Server.Models;
+
+/// <summary>Where one model instance runs: the CPU, or a GPU with the configured provider.</summary>
+public readonly record struct InstancePlacement(ExecutionProviderKind Provider, int DeviceId);
+
+/// <summary>
+/// A model version loaded through NativeEngine: one ONNX Runtime session per instance (as Triton's
+/// ORT backend does), so instances never share an intra-op thread pool or a GPU stream.
+/// </summary>
+public sealed class OnnxBackend : IModelBackend
+{
+    private readonly string _path;
+    private readonly ModelConfig _config;
+    private readonly IReadOnlyList<InstancePlacement> _placements;
+    /// <summary>The session opened at load to read the signature; the first runner takes it over.</summary>
+    private InferenceSession? _firstSession;
+
+    private OnnxBackend(string path, ModelConfig config, IReadOnlyList<InstancePlacement> placements, InferenceSession session, ModelSignature signature)
+    {
+        _path = path;
+        _config = config;
+        _placements = placements;
+        _firstSession = session;
+        Signature = signature;
+    }
+
+    public ModelSignature Signature { get; }
+
+    /// <summary>
+    /// Opens the model at <paramref name="path"/> for <paramref name="config"/> and checks that they
+    /// agree (batch dimension, declared inputs and outputs, supported datatypes). Throws
+    /// <see cref="ModelConfigException"/> for a disagreement and <see cref="OrtException"/> when ORT
+    /// cannot load the model or its execution provider.
+    /// </summary>
+    public static OnnxBackend Load(string path, ModelConfig config)
+    {
+        if (!File.Exists(path))
+            throw new ModelConfigException(path, "default_model_filename", "the model file does not exist");
+        var placements = config.InstancePlacements();
+        var session = Open(path, config, placements.Count > 0 ? placements[0] : default);
+        try
+        {
+            var signature = new ModelSignature(
+                Specs(path, config, session.Inputs, config.Inputs, "input"),
+                Specs(path, config, session.Outputs, config.Outputs, "output"),
+                config.MaxBatchSize);
+            return new OnnxBackend(path, config, placements, session, signature);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    public IModelRunner CreateRunner(int index)
+    {
+        var session = Interlocked.Exchange(ref _firstSession, null) ?? Open(_path, _config, _placements[index]);
+        return new OnnxRunner(session, Signature);
+    }
+
+    public void Dispose() => Interlocked.Exchange(ref _firstSession, null)?.Dispose();
+
+    private static InferenceSession Open(string path, ModelConfig config, InstancePlacement placement)
+    {
+        using var options = new SessionOptions
+        {
+            IntraOpNumThreads = config.IntraOpThreads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.Sequential,
+        };
+        if (placement.Provider != ExecutionProviderKind.Cpu)
+        {
+            options.AppendExecutionProvider(new ExecutionProviderOptions
+            {
+                Kind = placement.Provider,
+                DeviceId = placement.DeviceId,
+                Fp16 = config.ExecutionProvider.Fp16,
+                EngineCachePath = config.ExecutionProvider.EngineCachePath,
+                WorkspaceSize = config.ExecutionProvider.WorkspaceSize,
+                FallbackToCpu = config.ExecutionProvider.FallbackToCpu,
+            });
+        }
+        return InferenceSession.Load(path, options);
+    }
+
+    /// <summary>The model's inputs or outputs as tensor specs, checked against the config's max_batch_size and declared tensors.</summary>
+    private static TensorSpec[] Specs(string path, ModelConfig config, IReadOnlyList<TensorInfo> infos, IReadOnlyList<TensorConfig> declared, string kind)
+    {
+        var source = config.Source;
+        var specs = new TensorSpec[infos.Count];
+        for (var i = 0; i < specs.Length; i++)
+        {
+            var info = infos[i];
+            if (info.ValueType != OnnxValueType.Tensor)
+                throw new ModelConfigException(path, kind, $"{kind} '{info.Name}' is a {info.ValueType}, not a tensor; only tensors are supported");
+            var dataType = ToDataType(info.ElementType);
+            if (dataType == DataType.Invalid)
+                throw new ModelConfigException(path, kind, $"{kind} '{info.Name}' has element type {info.ElementType}, which the server does not support");
+            if (dataType == DataType.Bytes)
+                throw new ModelConfigException(path, kind, $"{kind} '{info.Name}' is a string (BYTES) tensor; the batch scheduler supports fixed-size element types only");
+            if (config.MaxBatchSize > 0 && (info.Shape.Length == 0 || info.Shape[0] >= 0))
+            {
+                throw new ModelConfigException(source, "max_batch_size",
+                    $"is {config.MaxBatchSize}, but {kind} '{info.Name}' of the model has no variable first (batch) dimension (shape [{string.Join(",", info.Shape)}]); set max_batch_size to 0");
+            }
+            specs[i] = new TensorSpec(info.Name, dataType, info.Shape);
+        }
+        foreach (var tensor in declared)
+        {
+            var spec = Array.Find(specs, s => s.Name == tensor.Name)
+                ?? throw new ModelConfigException(source, kind, $"declares '{tensor.Name}', which the model does not have (it has {string.Join(", ", Array.ConvertAll(specs, s => s.Name))})");
+            var dims = config.MaxBatchSize > 0 ? spec.Shape[1..] : spec.Shape;
+            if (tensor.DataType != spec.DataType || !tensor.Dims.AsSpan().SequenceEqual(dims))
+            {
+                throw new ModelConfigException(source, kind,
+                    $"declares '{tensor.Name}' as {ModelConfigJson.TritonTypeName(tensor.DataType)} [{string.Join(",", tensor.Dims)}], the model has {ModelConfigJson.TritonTypeName(spec.DataType)} [{string.Join(",", dims)}]");
+            }
+        }
+        return specs;
+    }
+
+    internal static DataType ToDataType(TensorElementType type) => type switch
+    {
+        TensorElementType.Bool => DataType.Bool,
+        TensorElementType.UInt8 => DataType.UInt8,
+        TensorElementType.UInt16 => DataType.UInt16,
+        TensorElementType.UInt32 => DataType.UInt32,
+        TensorElementType.UInt64 => DataType.UInt64,
+        TensorElementType.Int8 => DataType.Int8,
+        TensorElementType.Int16 => DataType.Int16,
+        TensorElementType.Int32 => DataType.Int32,
+        TensorElementType.Int64 => DataType.Int64,
+        TensorElementType.Float16 => DataType.Fp16,
+        TensorElementType.BFloat16 => DataType.Bf16,
+        TensorElementType.Float => DataType.Fp32,
+        TensorElementType.Double => DataType.Fp64,
+        TensorElementType.String => DataType.Bytes,
+        _ => DataType.Invalid,
+    };
+
+    internal static TensorElementType ToElementType(DataType type) => type switch
+    {
+        DataType.Bool => TensorElementType.Bool,
+        DataType.UInt8 => TensorElementType.UInt8,
+        DataType.UInt16 => TensorElementType.UInt16,
+        DataType.UInt32 => TensorElementType.UInt32,
+        DataType.UInt64 => TensorElementType.UInt64,
+        DataType.Int8 => TensorElementType.Int8,
+        DataType.Int16 => TensorElementType.Int16,
+        DataType.Int32 => TensorElementType.Int32,
+        DataType.Int64 => TensorElementType.Int64,
+        DataType.Fp16 => TensorElementType.Float16,
+        DataType.Bf16 => TensorElementType.BFloat16,
+        DataType.Fp32 => TensorElementType.Float,
+        DataType.Fp64 => TensorElementType.Double,
+        DataType.Bytes => TensorElementType.String,
+        _ => TensorElementType.Undefined,
+    };
+}
+
+/// <summary>
+/// Runs batches on one session. Tensors over the batch buffers are cached by address and length
+/// (and checked by shape), so a steady stream of batches creates no new OrtValue; outputs of
+/// unknown shape are allocated by ORT and kept until the next run.
+/// </summary>
+internal sealed class OnnxRunner(InferenceSession session, ModelSignature signature) : IModelRunner
+{
+    /// <summary>Cached tensors before the cache is emptied; enough for a few pooled batches at every batch size.</summary>
+    private const int CacheLimit = 4096;
+
+    private readonly OrtValue[] _inputs = new OrtValue[signature.Inputs.Count];
+    private readonly OrtValue?[] _outputs = new OrtValue?[signature.Outputs.Count];
+    private readonly bool[] _ortOwned = new bool[signature.Outputs.Count];
+    private readonly long[][] _outputShapes = new long[signature.Outputs.Count][];
+    private readonly Dictionary<(nint Data, nuint ByteLength), CachedTensor> _cache = [];
+
+    public void Run(ReadOnlySpan<TensorView> inputs, Span<TensorView> outputs)
+    {
+        ReleaseOrtOutputs();
+        if (_cache.Count + inputs.Length + outputs.Length > CacheLimit)
+            ClearCache();
+        for (var i = 0; i < inputs.Length; i++)
+            _inputs[i] = Tensor(inputs[i]);
+        for (var o = 0; o < outputs.Length; o++)
+        {
+            _ortOwned[o] = outputs[o].Data == 0;
+            _outputs[o] = _ortOwned[o] ? null : Tensor(outputs[o]);
+        }
+
+        session.Run(_inputs, _outputs);
+
+        for (var o = 0; o < outputs.Length; o++)
+        {
+            if (!_ortOwned[o])
+                continue;
+            var value = _outputs[o]!;
+            var shape = value.Shape;
+            if (_outputShapes[o]?.Length != shape.Length)
+                _outputShapes[o] = new long[shape.Length];
+            shape.CopyTo(_outputShapes[o]);
+            ref var view = ref outputs[o];
+            view.Data = value.DataPointer;
+            view.ByteLength = (nuint)(value.ElementCount * signature.Outputs[o].DataType.ElementSize());
+            view.Shape = _outputShapes[o];
+        }
+    }
+
+    public void Dispose()
+    {
+        ReleaseOrtOutputs();
+        ClearCache();
+        session.Dispose();
+    }
+
+    private OrtValue Tensor(in TensorView view)
+    {
+        var key = (view.Data, view.ByteLength);
+        if (_cache.TryGetValue(key, out var cached))
+        {
+            if (cached.Shape.AsSpan().SequenceEqual(view.Shape))
+                return cached.Value;
+            cached.Value.Dispose();
+        }
+        var value = OrtValue.CreateTensor(OnnxBackend.ToElementType(view.DataType), view.Shape, view.Data, view.ByteLength);
+        _cache[key] = new CachedTensor((long[])view.Shape.Clone(), value);
+        return value;
+    }
+
+    private void ClearCache()
+    {
+        foreach (var cached in _cache.Values)
+            cached.Value.Dispose();
+        _cache.Clear();
+    }
+
+    private void ReleaseOrtOutputs()
+    {
+        for (var o = 0; o < _outputs.Length; o++)
+        {
+            if (_ortOwned[o])
+                _outputs[o]?.Dispose();
+            _outputs[o] = null;
+            _ortOwned[o] = false;
+        }
+    }
+
+    private readonly record struct CachedTensor(long[] Shape, OrtValue Value);
+}
