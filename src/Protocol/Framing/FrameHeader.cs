@@ -70,12 +70,14 @@ public readonly struct FrameHeader
             (FrameFlags)BinaryPrimitives.ReadUInt16LittleEndian(source[6..]));
     }
 
-    /// <summary>Reads a header from the start of a sequence of at least <see cref="Size"/> bytes.</summary>
+    /// <summary>Reads a header from the start of a sequence (one that straddles segments is copied first).</summary>
     public static FrameHeader Read(in ReadOnlySequence<byte> source)
     {
         var first = source.FirstSpan;
         if (first.Length >= Size)
             return Read(first);
+        if (source.Length < Size)
+            ThrowHelper.ThrowTruncatedHeader();
         Span<byte> copy = stackalloc byte[Size];
         source.Slice(0, Size).CopyTo(copy);
         return Read(copy);
