@@ -1,5 +1,7 @@
 using HighPerfInference.Server.Hosting;
 using HighPerfInference.Server.Http;
+using HighPerfInference.Server.Http.Docs;
+using HighPerfInference.Server.Observability;
 
 namespace HighPerfInference.Server;
 
@@ -8,17 +10,25 @@ public static class Program
 {
     public static Task Main(string[] args) => Build(args).RunAsync();
 
-    /// <summary>Builds the server without starting it; tests run the real thing on ephemeral ports with it.</summary>
-    public static WebApplication Build(string[] args)
+    /// <summary>
+    /// Builds the server without starting it. Tests run the real thing with it (on ephemeral ports);
+    /// <paramref name="configure"/> lets them replace services before the build.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = ServerHost.CreateBuilder(args);
+        builder.AddModels();
 
         // Front doors. The binary protocol (Transport) registers its connection handler here:
-        //   builder.UseBinaryProtocol(listen => listen.UseConnectionHandler<...>());
+        //   builder.AddBinaryTransport();
         builder.Services.AddHttpApi();
+        builder.Services.AddPrometheusMetrics();
 
+        configure?.Invoke(builder);
         var app = builder.Build();
         app.MapHttpApi();
+        app.MapPrometheusMetrics();
+        app.MapDocs();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using HighPerfInference.Server.Models;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace HighPerfInference.Server.Hosting;
@@ -42,6 +43,23 @@ public static class ServerHost
     }
 
     /// <summary>
+    /// Registers the model repository and its scheduler: Server:ModelRepository (resolved) and
+    /// Server:Models choose the folder and the models to load; the "ModelRepository" section holds
+    /// the repository's other settings (polling, unload timeout).
+    /// </summary>
+    public static WebApplicationBuilder AddModels(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddModelRepository(builder.Configuration.GetSection(ModelRepositoryOptions.Section));
+        builder.Services.AddOptions<ModelRepositoryOptions>().Configure<ServerOptions>(static (repository, server) =>
+        {
+            repository.Path = server.ModelRepository;
+            if (server.ModelNames.Count > 0)
+                repository.Models = [.. server.ModelNames];
+        });
+        return builder;
+    }
+
+    /// <summary>
     /// Opens the binary-protocol port with the given connection handler setup, e.g.
     /// <c>listen => listen.UseConnectionHandler&lt;T&gt;()</c>.
     /// </summary>
@@ -54,6 +72,8 @@ public static class ServerHost
     private static void ConfigureKestrel(KestrelServerOptions kestrel, ServerOptions options, ServerEndpoints endpoints)
     {
         kestrel.AddServerHeader = false;
+        // h2c connections look like TLS to Kestrel (see CleartextHttp2); their :scheme is "http".
+        kestrel.AllowAlternateSchemes = true;
         kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodySize;
         // The infer endpoint keeps a whole HTTP/1.1 body in Kestrel's receive buffer and hands the
         // scheduler slices of it, so that buffer must be able to hold the largest body we accept.
@@ -62,7 +82,7 @@ public static class ServerHost
         var address = options.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Host);
         kestrel.Listen(address, options.HttpPort, listen =>
         {
-            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            listen.UseCleartextHttp2Detection(kestrel.Limits.RequestHeadersTimeout);
             endpoints.Http = listen;
         });
 

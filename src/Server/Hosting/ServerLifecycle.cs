@@ -7,7 +7,7 @@ namespace HighPerfInference.Server.Hosting;
 /// accepting connections and waits up to <see cref="ServerOptions.ShutdownTimeout"/> for in-flight
 /// requests, and only then do the model repository and its instances stop.
 /// </summary>
-public sealed partial class ServerLifecycle(ServerOptions options, ILogger<ServerLifecycle> logger) : IHostedLifecycleService
+public sealed partial class ServerLifecycle(ServerOptions options, ServerEndpoints endpoints, ILogger<ServerLifecycle> logger) : IHostedLifecycleService
 {
     private volatile bool _draining;
 
@@ -33,9 +33,17 @@ public sealed partial class ServerLifecycle(ServerOptions options, ILogger<Serve
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        // Kestrel warns that a cleartext endpoint serves HTTP/1.1 only; CleartextHttp2 serves h2c there too.
+        LogListening(logger, endpoints.HttpEndPoint.ToString(), endpoints.BinaryEndPoint?.ToString() ?? "off (no handler registered)");
+        return Task.CompletedTask;
+    }
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "REST API on http://{Http} (HTTP/1.1, and HTTP/2 for clients that open with the HTTP/2 preface); binary protocol: {Binary}")]
+    private static partial void LogListening(ILogger logger, string http, string binary);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: readiness is now false; draining for {DelayMs} ms before closing the listeners")]
     private static partial void LogDraining(ILogger logger, double delayMs);

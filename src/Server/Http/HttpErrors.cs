@@ -1,0 +1,32 @@
+using HighPerfInference.Protocol;
+
+namespace HighPerfInference.Server.Http;
+
+/// <summary>
+/// Error answers of the REST API: {"error": "..."} with the status <see cref="ErrorCodes.HttpStatus"/>
+/// gives the code, and Retry-After on the retryable overload answer.
+/// </summary>
+internal static class HttpErrors
+{
+    /// <summary>Seconds a client is told to wait after 429 (the queue drains in far less; this keeps retries from piling up).</summary>
+    private const string RetryAfterSeconds = "1";
+
+    public static Task WriteAsync(HttpContext context, ErrorCode code, string? message) =>
+        WriteAsync(context, code.HttpStatus(), message ?? code.Name(), retryAfter: code == ErrorCode.Overloaded);
+
+    public static Task WriteAsync(HttpContext context, int status, string message, bool retryAfter = false)
+    {
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            // Too late for a status: the best answer left is to cut the response short.
+            context.Abort();
+            return Task.CompletedTask;
+        }
+        response.Clear();
+        response.StatusCode = status;
+        if (retryAfter)
+            response.Headers.RetryAfter = RetryAfterSeconds;
+        return response.WriteAsJsonAsync(new ErrorDocument(message), HttpJson.Relaxed.ErrorDocument, cancellationToken: context.RequestAborted);
+    }
+}
