@@ -69,6 +69,23 @@ public class LoadRunnerTests
     }
 
     [Fact]
+    public async Task A_server_that_answers_twice_is_reported_not_trusted()
+    {
+        await using var app = await StartAsync(builder =>
+        {
+            builder.Services.AddSingleton<DoubleAnswerHandler>();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseConnectionHandler<DoubleAnswerHandler>()));
+        });
+        var options = Options(app, "binary", "--concurrency", "2", "--connections", "1");
+        var frame = BinaryFrames.InferRequest("add_sub", null, InputData.Create(s_addSub, "zeros", 1), []);
+
+        var result = Assert.Single(await new LoadRunner(options, () => new BinaryCodec(frame), new HttpClient(), new ProgressLine(TextWriter.Null, false)).RunAsync(default));
+
+        Assert.Equal(1, result.ErrorsByCode["BAD_RESPONSE"]);
+        Assert.True(result.ErrorRate > 0.01);
+    }
+
+    [Fact]
     public async Task Http_json_against_kestrel_reads_statuses_and_server_metrics()
     {
         var served = 0;
@@ -116,6 +133,40 @@ public class LoadRunnerTests
         map?.Invoke(app);
         await app.StartAsync();
         return app;
+    }
+
+    /// <summary>Answers the first request twice.</summary>
+    private sealed class DoubleAnswerHandler : ConnectionHandler
+    {
+        private static readonly byte[] s_response = BinaryFrames.InferResponse("m", s_addSub);
+
+        public override async Task OnConnectedAsync(ConnectionContext connection)
+        {
+            var input = connection.Transport.Input;
+            var output = connection.Transport.Output;
+            var first = true;
+            while (true)
+            {
+                var result = await input.ReadAsync();
+                var buffer = result.Buffer;
+                while (FrameReader.TryReadFrame(ref buffer, FrameLimits.DefaultMaxPayloadLength, out var header, out _))
+                {
+                    if (header.Type == MessageType.Hello)
+                    {
+                        new HelloAck(1, FrameLimits.DefaultMaxPayloadLength, 64, 0, "test", "1").Write(output);
+                        continue;
+                    }
+                    BinaryFrames.WriteWithRequestId(output, s_response, MessageType.InferResponse, header.RequestId);
+                    if (first)
+                        BinaryFrames.WriteWithRequestId(output, s_response, MessageType.InferResponse, header.RequestId);
+                    first = false;
+                }
+                input.AdvanceTo(buffer.Start, buffer.End);
+                await output.FlushAsync();
+                if (result.IsCompleted)
+                    return;
+            }
+        }
     }
 
     private sealed class HalfOverloadedHandler : ConnectionHandler

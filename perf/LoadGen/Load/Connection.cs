@@ -45,7 +45,10 @@ public sealed class Connection : IAsyncDisposable
     /// <summary>Latencies of successful answers that arrived while measuring, in nanoseconds.</summary>
     public LatencyHistogram Latency { get; } = new();
 
-    /// <summary>Error answers that arrived while measuring, by error key (see <see cref="IWireCodec.ErrorName"/>).</summary>
+    /// <summary>
+    /// Error answers that arrived while measuring, by error key (see <see cref="IWireCodec.ErrorName"/>),
+    /// and a lost connection or a bad answer at any time before the stop.
+    /// </summary>
     public ReadOnlySpan<long> Errors => _errors;
 
     /// <summary>Answers of any kind in any phase; read by the progress display.</summary>
@@ -145,13 +148,13 @@ public sealed class Connection : IAsyncDisposable
         }
         catch (BadResponseException)
         {
-            CountMeasured(LocalErrors.BadResponse, 1);
+            CountFailure(LocalErrors.BadResponse, 1);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
             // Lost: fall through and count what was outstanding.
         }
-        CountMeasured(LocalErrors.ConnectionLost, Outstanding);
+        CountFailure(LocalErrors.ConnectionLost, Outstanding);
         _slotsFreed.Set();
     }
 
@@ -166,8 +169,9 @@ public sealed class Connection : IAsyncDisposable
         while (_codec.TryReadResponse(ref sequence, out var requestId, out var status))
         {
             var slot = _codec.InOrder ? (int)(_inOrderReceived++ % SlotCount) : (int)requestId;
-            if ((uint)slot >= (uint)SlotCount)
-                throw new BadResponseException($"response for request id {requestId}, which was never sent");
+            // A send time of 0 marks a free slot: an answer for it is a duplicate or a stray.
+            if ((uint)slot >= (uint)SlotCount || _sentAt[slot] == 0)
+                throw new BadResponseException($"an answer for request id {requestId}, which is not outstanding");
             if (measuring)
             {
                 if (status == 0)
@@ -175,6 +179,7 @@ public sealed class Connection : IAsyncDisposable
                 else
                     _errors[status]++;
             }
+            _sentAt[slot] = 0;
             _freeSlots.Return(slot);
             freed++;
         }
@@ -183,9 +188,10 @@ public sealed class Connection : IAsyncDisposable
         return freed;
     }
 
-    private void CountMeasured(int key, int count)
+    /// <summary>A broken connection counts in warm-up too: its slots are gone for the whole step, which must show.</summary>
+    private void CountFailure(int key, int count)
     {
-        if (_phase.Current == Phase.Measure)
+        if (_phase.Current != Phase.Stop)
             _errors[key] += count;
     }
 
