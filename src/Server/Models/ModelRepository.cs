@@ -157,7 +157,11 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
 
     public async Task UnloadAsync(string name, CancellationToken cancellationToken = default)
     {
-        ModelDirectory(name);
+        bool known;
+        lock (_statusLock)
+            known = _status.ContainsKey(name) || _required.Contains(name);
+        if (!known)
+            ModelDirectory(name); // throws NotFound for a name the repository never had
         await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -179,6 +183,8 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
 
     private async Task LoadLockedAsync(string name, string directory, string? configJson)
     {
+        lock (_statusLock)
+            _required.Add(name);
         ModelConfig config;
         IReadOnlyList<long> selected;
         try
@@ -206,7 +212,6 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
 
         lock (_statusLock)
         {
-            _required.Add(name);
             _fingerprints[name] = Fingerprint(directory);
             _status.Remove(name);
         }

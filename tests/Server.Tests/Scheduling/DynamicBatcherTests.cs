@@ -22,16 +22,16 @@ public sealed class DynamicBatcherTests
         var completion = new CollectingCompletion();
         const int Callers = 256, PerCaller = 16;
         var requests = new InferenceRequest[Callers * PerCaller];
-        await Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => Task.Run(() =>
+        await Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => Task.Run(async () =>
         {
             for (var i = 0; i < PerCaller; i++)
             {
                 var id = (ulong)(caller * PerCaller + i);
                 var request = requests[id] = TestRequests.AddSub(id, completion, rows: 1 + (int)(id % 4));
                 Submit(batcher, request);
+                await completion.WaitAsync(id);
             }
         })));
-        completion.WaitForCount(requests.Length);
         Assert.Equal(0, completion.Duplicates);
         foreach (var request in requests)
             TestRequests.AssertAddSub(request, completion.Answers[request.Id]);

@@ -12,6 +12,7 @@ internal sealed record Answer(ulong Id, ErrorCode Error, string? Message, string
 /// <summary>Records every answer by request id; counts duplicates; lets a test wait for N answers.</summary>
 internal sealed class CollectingCompletion : IInferenceCompletion
 {
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<Answer>> _waiters = new();
     private int _count;
 
     public ConcurrentDictionary<ulong, Answer> Answers { get; } = new();
@@ -28,7 +29,14 @@ internal sealed class CollectingCompletion : IInferenceCompletion
         if (!Answers.TryAdd(request.Id, answer))
             Interlocked.Increment(ref Duplicates);
         Interlocked.Increment(ref _count);
+        Waiter(request.Id).TrySetResult(answer);
     }
+
+    /// <summary>Completes with the answer of <paramref name="id"/>, for callers that keep one request in flight.</summary>
+    public Task<Answer> WaitAsync(ulong id) => Waiter(id).Task;
+
+    private TaskCompletionSource<Answer> Waiter(ulong id) =>
+        _waiters.GetOrAdd(id, static _ => new TaskCompletionSource<Answer>(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public Answer Wait(ulong id, int timeoutMs = 30_000)
     {

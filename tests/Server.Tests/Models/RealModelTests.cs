@@ -1,0 +1,132 @@
+using HighPerfInference.NativeEngine;
+using HighPerfInference.Protocol;
+using HighPerfInference.Server.Models;
+using HighPerfInference.Server.Scheduling;
+using HighPerfInference.Server.Tests.Scheduling;
+
+namespace HighPerfInference.Server.Tests.Models;
+
+/// <summary>The generated models under models/, with their committed configs, through ONNX Runtime.</summary>
+public sealed class RealModelTests : IAsyncLifetime
+{
+    private ModelRepository _repository = null!;
+
+    public async Task InitializeAsync()
+    {
+        _repository = new ModelRepository(new ModelRepositoryOptions
+        {
+            Path = TestRepository.GeneratedModels,
+            Models = ["add_sub", "identity_fp32", "mlp", "fixed_vec4", "add_sub_int32"],
+        });
+        await _repository.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await _repository.DisposeAsync();
+
+    [Fact]
+    public void The_committed_configs_load_and_report_the_models_shapes()
+    {
+        Assert.True(_repository.IsReady, string.Join("\n", _repository.GetIndex().Select(e => e.ToString())));
+        var mlp = _repository.GetMetadata("mlp");
+        Assert.Equal([-1L, 256], mlp.Inputs.Single().Shape);
+        Assert.Equal([-1L, 16], mlp.Outputs.Single().Shape);
+        Assert.Equal([-1L, -1], _repository.GetMetadata("identity_fp32").Inputs[0].Shape);
+        Assert.Equal([4L], _repository.GetMetadata("fixed_vec4").Inputs[0].Shape);
+        Assert.Equal(DataType.Int32, _repository.GetMetadata("add_sub_int32").Inputs[0].DataType);
+        Assert.Equal(0, _repository.GetMaxBatchSize("fixed_vec4"));
+        Assert.Contains("\"dims\": [\n        256\n      ]", _repository.GetConfigJson("mlp"));
+    }
+
+    [Fact]
+    public async Task Batched_outputs_equal_per_request_outputs_for_thousands_of_mixed_requests_from_256_callers()
+    {
+        const int Callers = 256, PerCaller = 16;
+        var completion = new CollectingCompletion();
+        var requests = new InferenceRequest[Callers * PerCaller];
+        // 256 callers, each with one request in flight at a time.
+        await Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => Task.Run(async () =>
+        {
+            var random = new Random(caller);
+            for (var i = 0; i < PerCaller; i++)
+            {
+                var id = (ulong)(caller * PerCaller + i);
+                var rows = random.Next(1, 5);
+                var request = requests[id] = (id % 3) switch
+                {
+                    0 => TestRequests.AddSub(id, completion, rows),
+                    1 => Identity(id, completion, rows, width: random.Next(1, 9), random),
+                    _ => Mlp(id, completion, rows, random),
+                };
+                _repository.Submit(request);
+                await completion.WaitAsync(id);
+            }
+        })));
+        Assert.Equal(0, completion.Duplicates);
+
+        using var mlp = InferenceSession.Load(Path.Combine(TestRepository.GeneratedModels, "mlp", "1", "model.onnx"));
+        foreach (var request in requests)
+        {
+            var answer = completion.Answers[request.Id];
+            Assert.Equal(ErrorCode.Ok, answer.Error);
+            switch (request.ModelName)
+            {
+                case "add_sub":
+                    TestRequests.AssertAddSub(request, answer);
+                    break;
+                case "identity_fp32":
+                    Assert.Equal(request.Input(0).Shape, answer.Outputs["OUTPUT0"].Shape);
+                    Assert.Equal(TestRequests.Floats(request, 0), answer.Outputs["OUTPUT0"].Data);
+                    break;
+                default:
+                    var expected = RunAlone(mlp, request);
+                    var (shape, actual) = answer.Outputs["OUTPUT0"];
+                    Assert.Equal([request.Input(0).Shape[0], 16], shape);
+                    for (var i = 0; i < expected.Length; i++)
+                        Assert.Equal(expected[i], actual[i], 1e-5);
+                    break;
+            }
+        }
+        var statistics = _repository.GetStatistics();
+        Assert.Contains(statistics, s => s.Name == "add_sub" && s.ExecutionCount < s.SuccessCount); // some batches held several requests
+    }
+
+    [Fact]
+    public void A_model_without_a_batch_dimension_runs_each_request_as_given()
+    {
+        var completion = new CollectingCompletion();
+        _repository.Submit(TestRequests.Create(1, "fixed_vec4", completion, ("INPUT0", [4], [1, 2, 3, 4])));
+        Assert.Equal([2f, 4, 6, 8], completion.Wait(1).Outputs["OUTPUT0"].Data);
+        _repository.Submit(TestRequests.Create(2, "fixed_vec4", completion, ("INPUT0", [1, 4], [1, 2, 3, 4])));
+        Assert.Equal(ErrorCode.InvalidArgument, completion.Wait(2).Error);
+    }
+
+    private static InferenceRequest Identity(ulong id, CollectingCompletion completion, int rows, int width, Random random)
+    {
+        var data = new float[rows * width];
+        for (var i = 0; i < data.Length; i++)
+            data[i] = random.NextSingle();
+        return TestRequests.Create(id, "identity_fp32", completion, ("INPUT0", [rows, width], data));
+    }
+
+    private static InferenceRequest Mlp(ulong id, CollectingCompletion completion, int rows, Random random)
+    {
+        var data = new float[rows * 256];
+        for (var i = 0; i < data.Length; i++)
+            data[i] = random.NextSingle() * 2 - 1;
+        return TestRequests.Create(id, "mlp", completion, ("INPUT0", [rows, 256], data));
+    }
+
+    /// <summary>The request run on its own, straight through NativeEngine: the reference for its rows of a batch.</summary>
+    private static unsafe float[] RunAlone(InferenceSession session, InferenceRequest request)
+    {
+        var input = TestRequests.Floats(request, 0);
+        fixed (float* data = input)
+        {
+            using var tensor = OrtValue.CreateTensor(TensorElementType.Float, request.Input(0).Shape, (nint)data, (nuint)(input.Length * sizeof(float)));
+            var outputs = new OrtValue?[1];
+            session.Run([tensor], outputs);
+            using var output = outputs[0]!;
+            return output.GetTensorData<float>().ToArray();
+        }
+    }
+}
