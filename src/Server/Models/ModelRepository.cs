@@ -133,12 +133,12 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
         }
     }
 
+    /// <summary>Stops at once (queued requests answered Unavailable). Safe to call more than once: the DI container may.</summary>
     public async ValueTask DisposeAsync()
     {
         using var expired = new CancellationTokenSource();
         await expired.CancelAsync().ConfigureAwait(false);
         await StopAsync(expired.Token).ConfigureAwait(false);
-        _lifecycle.Dispose();
     }
 
     public async Task LoadAsync(string name, string? configJson = null, CancellationToken cancellationToken = default)

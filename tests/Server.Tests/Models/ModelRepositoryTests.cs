@@ -286,5 +286,7 @@ public sealed class ModelRepositoryTests : IAsyncLifetime
         Assert.Contains(completion.Answers.Values, a => a.Error == ErrorCode.Ok);
         Assert.All(completion.Answers.Values, a => Assert.True(a.Error is ErrorCode.Ok or ErrorCode.Unavailable));
         Assert.False(repository.IsReady);
+        await repository.DisposeAsync(); // the host's container may dispose it once per registered service
+        await repository.DisposeAsync();
     }
 }
