@@ -21,10 +21,13 @@ public sealed class FrameOutput
     private readonly PipeWriter _pipe;
     private readonly Lock _sync = new();
     private readonly PooledBufferWriter _staging = new();
+    // Where frames go once the output takes no more: written, then forgotten.
+    private readonly PooledBufferWriter _discard = new();
     // The thread that set it owns the pipe: it flushes and moves the staged frames in.
     private bool _flushing;
     private volatile bool _backedUp;
     private bool _closed;
+    private bool _sealed;
     private TaskCompletionSource? _drained;
 
     public FrameOutput(PipeWriter pipe) => _pipe = pipe;
@@ -45,24 +48,31 @@ public sealed class FrameOutput
     /// <summary>
     /// Starts a frame. Write it with <see cref="FrameScope.Writer"/>, call
     /// <see cref="FrameScope.Complete"/>, then dispose the scope; other frames wait meanwhile, so
-    /// write nothing else in between. After <see cref="Close"/> frames are dropped.
+    /// write nothing else in between. After a frame completed with <see cref="FrameScope.CompleteLast"/>,
+    /// or after <see cref="Close"/>, frames are dropped.
     /// </summary>
     public FrameScope BeginFrame()
     {
         _sync.Enter();
-        return new FrameScope(this, _flushing || _closed ? _staging : _pipe, _closed);
+        if (_closed || _sealed)
+            return new FrameScope(this, _discard, dropped: true);
+        return new FrameScope(this, _flushing ? _staging : _pipe, dropped: false);
     }
 
-    private void EndFrame(bool completed)
+    private void EndFrame(bool completed, bool last, bool dropped)
     {
         var flush = false;
         try
         {
-            // A frame abandoned half-way leaves bytes the peer cannot parse: nothing may follow it.
-            if (!completed)
-                _closed = true;
-            if (_closed)
+            _sealed |= last;
+            if (dropped)
             {
+                _discard.Clear();
+            }
+            else if (!completed)
+            {
+                // A frame abandoned half-way leaves bytes the peer cannot parse: nothing may follow it.
+                _closed = true;
                 if (!_flushing)
                     _staging.Clear();
             }
@@ -79,6 +89,7 @@ public sealed class FrameOutput
         if (flush)
             FlushLoop();
     }
+
 
     /// <summary>Drops every frame from now on (the peer is gone or the stream is broken).</summary>
     public void Close()
@@ -190,29 +201,35 @@ public sealed class FrameOutput
     {
         private readonly FrameOutput _owner;
         private bool _completed;
+        private bool _last;
         private bool _ended;
+
+        private readonly bool _dropped;
 
         internal FrameScope(FrameOutput owner, IBufferWriter<byte> writer, bool dropped)
         {
             _owner = owner;
             Writer = writer;
-            IsDropped = dropped;
+            _dropped = dropped;
         }
 
         public IBufferWriter<byte> Writer { get; }
 
-        /// <summary>True when the output was closed before this frame began: it goes nowhere.</summary>
-        public bool IsDropped { get; }
+        /// <summary>True when the output was sealed or closed before this frame began: it goes nowhere.</summary>
+        public readonly bool IsDropped => _dropped;
 
         /// <summary>Marks the frame whole; a scope disposed without it closes the output.</summary>
         public void Complete() => _completed = true;
+
+        /// <summary>Marks the frame whole and the last: it goes out, and no frame after it (a fatal error before a close).</summary>
+        public void CompleteLast() => _completed = _last = true;
 
         public void Dispose()
         {
             if (_ended)
                 return;
             _ended = true;
-            _owner.EndFrame(_completed);
+            _owner.EndFrame(_completed, _last, _dropped);
         }
     }
 }

@@ -434,11 +434,13 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
         frame.Complete();
     }
 
-    /// <summary>A fatal error: Error with request id 0; the connection closes after it.</summary>
+    /// <summary>A fatal error: Error with request id 0, the last frame the connection sends.</summary>
     private void RefuseConnection(ErrorCode code, string message)
     {
         LogRefused(_server.Logger, _context.ConnectionId, code.Name(), message);
-        WriteError(0, code, message);
+        using var frame = _output.BeginFrame();
+        ErrorMessage.Write(frame.Writer, 0, code, message);
+        frame.CompleteLast();
     }
 
     /// <summary>Called about once a second: handshake and idle timeouts, pings, the drain deadline.</summary>

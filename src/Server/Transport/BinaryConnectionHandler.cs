@@ -28,8 +28,11 @@ public sealed partial class BinaryConnectionHandler : ConnectionHandler, IDispos
         Logger = logger;
         _lifetime = lifetime;
         _apiKey = Encoding.UTF8.GetBytes(options.ApiKey);
-        var period = TimeSpan.FromMilliseconds(Math.Clamp(
-            Math.Min(options.IdleTimeout.TotalMilliseconds, options.HandshakeTimeout.TotalMilliseconds) / 4, 50, 1000));
+        // A quarter of the shortest timeout, within 50 ms..1 s: timeouts fire at most a quarter late.
+        var shortest = Math.Min(options.HandshakeTimeout.TotalMilliseconds, options.DrainTimeout.TotalMilliseconds);
+        if (options.IdleTimeout > TimeSpan.Zero)
+            shortest = Math.Min(shortest, options.IdleTimeout.TotalMilliseconds);
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(shortest / 4, 50, 1000));
         _heartbeat = time.CreateTimer(static state => ((BinaryConnectionHandler)state!).Heartbeat(), this, period, period);
     }
 

@@ -51,17 +51,21 @@ internal sealed class RawConnection : IAsyncDisposable
         _input = PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
     }
 
-    public static async Task<RawConnection> OpenAsync(IPEndPoint endpoint)
+    /// <param name="endpoint">The server.</param>
+    /// <param name="receiveBufferSize">The socket's receive buffer in bytes; 0 leaves the system's (which grows).</param>
+    public static async Task<RawConnection> OpenAsync(IPEndPoint endpoint, int receiveBufferSize = 0)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferSize > 0)
+            socket.ReceiveBufferSize = receiveBufferSize;
         await socket.ConnectAsync(endpoint);
         return new RawConnection(socket);
     }
 
     /// <summary>Opens a connection and completes the handshake.</summary>
-    public static async Task<RawConnection> OpenReadyAsync(IPEndPoint endpoint, string apiKey = "")
+    public static async Task<RawConnection> OpenReadyAsync(IPEndPoint endpoint, string apiKey = "", int receiveBufferSize = 0)
     {
-        var connection = await OpenAsync(endpoint);
+        var connection = await OpenAsync(endpoint, receiveBufferSize);
         await connection.SendAsync(Frames.Hello(apiKey: apiKey));
         var ack = await connection.ReadAsync();
         Assert.Equal(MessageType.HelloAck, ack?.Type);
@@ -156,25 +160,30 @@ internal static class Frames
         Write(output => new Hello(min, max, "tests", apiKey).Write(output));
 
     /// <summary>An add_sub request over [1,16]: INPUT0 = seed + i, INPUT1 = 2i.</summary>
-    public static byte[] AddSub(ulong id, float seed, string model = "add_sub", byte priority = 0, uint timeoutMicroseconds = 0) => Write(output =>
+    public static byte[] AddSub(ulong id, float seed, string model = "add_sub", byte priority = 0)
     {
         var (a, b) = AddSubInputs(seed);
-        var head = new InferRequestHead(System.Text.Encoding.UTF8.GetBytes(model), default, timeoutMicroseconds, priority, default, 0, 2);
-        var length = InferLayout.AddTensor(InferLayout.AddTensor(InferLayout.Head(head), 6, 2, 64), 6, 2, 64);
-        var writer = InferFrameWriter.BeginRequest(output, id, head, length);
-        writer.WriteTensor("INPUT0"u8, DataType.Fp32, [1, 16], MemoryMarshal.AsBytes(a.AsSpan()));
-        writer.WriteTensor("INPUT1"u8, DataType.Fp32, [1, 16], MemoryMarshal.AsBytes(b.AsSpan()));
-        writer.Complete();
-    });
+        return Infer(id, model, priority, ("INPUT0", [1, 16], a), ("INPUT1", [1, 16], b));
+    }
 
     /// <summary>An identity_fp32 request of <paramref name="width"/> floats, each <paramref name="value"/>.</summary>
-    public static byte[] Identity(ulong id, int width, float value) => Write(output =>
+    public static byte[] Identity(ulong id, int width, float value)
     {
         var data = new float[width];
         Array.Fill(data, value);
-        var head = new InferRequestHead("identity_fp32"u8, default, 0, 0, default, 0, 1);
-        var writer = InferFrameWriter.BeginRequest(output, id, head, InferLayout.AddTensor(InferLayout.Head(head), 6, 2, width * 4L));
-        writer.WriteTensor("INPUT0"u8, DataType.Fp32, [1, width], MemoryMarshal.AsBytes(data.AsSpan()));
+        return Infer(id, "identity_fp32", 0, ("INPUT0", [1, width], data));
+    }
+
+    /// <summary>An infer request with FP32 inputs.</summary>
+    public static byte[] Infer(ulong id, string model, byte priority, params (string Name, long[] Shape, float[] Data)[] inputs) => Write(output =>
+    {
+        var head = new InferRequestHead(System.Text.Encoding.UTF8.GetBytes(model), default, 0, priority, default, 0, inputs.Length);
+        var length = InferLayout.Head(head);
+        foreach (var input in inputs)
+            length = InferLayout.AddTensor(length, input.Name.Length, input.Shape.Length, input.Data.Length * 4L);
+        var writer = InferFrameWriter.BeginRequest(output, id, head, length);
+        foreach (var input in inputs)
+            writer.WriteTensor(System.Text.Encoding.UTF8.GetBytes(input.Name), DataType.Fp32, input.Shape, MemoryMarshal.AsBytes(input.Data.AsSpan()));
         writer.Complete();
     });
 
