@@ -2,6 +2,7 @@ using HighPerfInference.Server.Hosting;
 using HighPerfInference.Server.Http;
 using HighPerfInference.Server.Http.Docs;
 using HighPerfInference.Server.Observability;
+using HighPerfInference.Server.Transport;
 
 namespace HighPerfInference.Server;
 
@@ -19,8 +20,8 @@ public static class Program
         var builder = ServerHost.CreateBuilder(args);
         builder.AddModels();
 
-        // Front doors. The binary protocol (Transport) registers its connection handler here:
-        //   builder.AddBinaryTransport();
+        // Front doors.
+        builder.AddBinaryTransport();
         builder.Services.AddHttpApi();
         builder.Services.AddPrometheusMetrics();
 

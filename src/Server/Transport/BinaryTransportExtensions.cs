@@ -1,6 +1,7 @@
 using HighPerfInference.Server.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace HighPerfInference.Server.Transport;
 
@@ -15,7 +16,7 @@ public static class BinaryTransportExtensions
         var options = builder.Configuration.GetSection(BinaryTransportOptions.Section).Get<BinaryTransportOptions>() ?? new BinaryTransportOptions();
         options.Validate();
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<BinaryConnectionHandler>();
         builder.UseBinaryProtocol(listen => listen.UseBinaryProtocol());
         return builder;
