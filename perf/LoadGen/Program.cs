@@ -18,10 +18,17 @@ public static class Program
     public const int ErrorRateExceeded = 2;
     public const int BadUsage = 64;
 
+    private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     private const string Usage = "usage:\n" + RunOptions.Usage + "\n" + InProcessRunner.Usage + "\n" + EchoServer.Usage + "\n" + BenchReport.Usage;
 
     public static async Task<int> Main(string[] args)
     {
+        // Run socket continuations on the socket engine's thread instead of queueing them to the thread
+        // pool: one hop less per read. It measured 20-30% more HTTP answers per generator CPU second, so
+        // the generator takes less of the CPU it shares with the server. An explicit setting wins.
+        if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+            Environment.SetEnvironmentVariable(InlineCompletions, "1");
         var command = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "run";
         var rest = command == "run" && (args.Length == 0 || args[0] != "run") ? args : args[1..];
         try

@@ -76,7 +76,9 @@ public class ReportTests
             Result("baseline", StepTargets.Baseline, "mlp", 8_000),
             Result("echo 4x64", StepTargets.Echo, "add_sub", 1_200_000),
         ];
-        var wrk = new BenchReport.WrkComparison(new WrkResult(10_000, 900, 3000, 100_000, 0, 64, 10), Result("loadgen http", StepTargets.Server, "add_sub", 9_000), 0.15);
+        var wrk = new BenchReport.WrkComparison(
+            [new WrkResult(10_000, 900, 3000, 100_000, 0, 64, 10), new WrkResult(12_000, 800, 2500, 120_000, 0, 64, 10)],
+            [Result("loadgen http", StepTargets.Server, "add_sub", 9_000), Result("loadgen http", StepTargets.Server, "add_sub", 10_800)], 0.15);
         var markdown = BenchReport.Write(results, "scripts/bench --quick", ["CPU: test", "cores: 2"], wrk, DateTimeOffset.UnixEpoch);
 
         Assert.Contains("```\nscripts/bench --quick\n```", markdown, StringComparison.Ordinal);
@@ -87,13 +89,15 @@ public class ReportTests
         Assert.Contains("| in-process b=32 | b=32 t=1 callers=64 | 160,000 | ", mlp, StringComparison.Ordinal);
         Assert.DoesNotContain("echo", mlp, StringComparison.Ordinal);
         Assert.Contains("| echo 4x64 | c=64 (4 conn) | 1,200,000 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 2 | wrk | 64 | 12,000 | 800.0 | 2,500.0 | 0 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("Means: loadgen 9,900, wrk 11,000 requests/s.", markdown, StringComparison.Ordinal);
         Assert.Contains("measured -10.0% against wrk: they agree within 15%.", markdown, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_disagreement_with_wrk_is_called_out()
     {
-        var wrk = new BenchReport.WrkComparison(new WrkResult(10_000, 900, 3000, 100_000, 0, 64, 10), Result("loadgen http", StepTargets.Server, "add_sub", 7_000), 0.15);
+        var wrk = new BenchReport.WrkComparison([new WrkResult(10_000, 900, 3000, 100_000, 0, 64, 10)], [Result("loadgen http", StepTargets.Server, "add_sub", 7_000)], 0.15);
         Assert.False(wrk.Agrees);
         Assert.Contains("**they do not agree within 15%**", BenchReport.Write([], "x", [], wrk, DateTimeOffset.UnixEpoch), StringComparison.Ordinal);
     }

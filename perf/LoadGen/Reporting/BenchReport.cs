@@ -21,7 +21,8 @@ public static class BenchReport
           --command TEXT                           the command that produced the results
           --machine FILE                           "key: value" lines describing the machine
           --wrk FILE --wrk-compare FILE            wrk's JSON (perf/LoadGen/wrk/report.lua) and the loadgen
-                                                   JSON of the same load, to show they agree
+                                                   JSON of the same load, to show they agree; repeat both
+                                                   for alternating runs, whose means are compared
           --tolerance 0.15                         the agreement asked of wrk and loadgen
         """;
 
@@ -41,11 +42,17 @@ public static class BenchReport
         }
         var machine = reader.String("machine") is { } machinePath ? await File.ReadAllLinesAsync(machinePath).ConfigureAwait(false) : [];
         WrkComparison? wrk = null;
-        if (reader.String("wrk") is { } wrkPath)
+        if (reader.All("wrk").Count > 0)
         {
-            var compare = reader.Required("wrk-compare");
-            var loadgen = TryReadRun(compare)?.Results is [var first, ..] ? first : throw new UsageException($"--wrk-compare '{compare}' holds no result");
-            wrk = new WrkComparison(ReadWrk(await File.ReadAllTextAsync(wrkPath).ConfigureAwait(false)), loadgen, reader.Double("tolerance", 0.15, min: 0));
+            var wrkRuns = new List<WrkResult>();
+            foreach (var path in reader.All("wrk"))
+                wrkRuns.Add(ReadWrk(await File.ReadAllTextAsync(path).ConfigureAwait(false)));
+            var loadgenRuns = new List<StepResult>();
+            foreach (var path in reader.All("wrk-compare"))
+                loadgenRuns.Add(TryReadRun(path)?.Results is [var first, ..] ? first : throw new UsageException($"--wrk-compare '{path}' holds no result"));
+            if (loadgenRuns.Count == 0)
+                throw new UsageException("--wrk needs --wrk-compare: the load generator's run at the same load");
+            wrk = new WrkComparison(wrkRuns, loadgenRuns, reader.Double("tolerance", 0.15, min: 0));
         }
         var markdown = Write(results, reader.String("command", "scripts/bench")!, machine, wrk, DateTimeOffset.UtcNow);
         var output = reader.Required("out");
@@ -56,12 +63,27 @@ public static class BenchReport
         return wrk is { Agrees: false } ? 1 : 0;
     }
 
-    /// <summary>wrk against loadgen at the same load: requests/s within <see cref="Tolerance"/> of each other.</summary>
-    public sealed record WrkComparison(WrkResult Wrk, StepResult LoadGen, double Tolerance)
+    /// <summary>
+    /// wrk against loadgen at the same load: mean requests/s within <see cref="Tolerance"/> of each
+    /// other. Runs alternate (loadgen, wrk, loadgen, wrk), so a machine whose speed drifts affects both.
+    /// </summary>
+    public sealed record WrkComparison(IReadOnlyList<WrkResult> Wrk, IReadOnlyList<StepResult> LoadGen, double Tolerance)
     {
-        public double Difference => Wrk.RequestsPerSecond > 0 ? (LoadGen.RequestsPerSecond - Wrk.RequestsPerSecond) / Wrk.RequestsPerSecond : double.NaN;
+        public double WrkMean => Mean(Wrk, w => w.RequestsPerSecond);
+
+        public double LoadGenMean => Mean(LoadGen, r => r.RequestsPerSecond);
+
+        public double Difference => WrkMean > 0 ? (LoadGenMean - WrkMean) / WrkMean : double.NaN;
 
         public bool Agrees => Math.Abs(Difference) <= Tolerance;
+
+        private static double Mean<T>(IReadOnlyList<T> runs, Func<T, double> value)
+        {
+            var sum = 0.0;
+            foreach (var run in runs)
+                sum += value(run);
+            return runs.Count > 0 ? sum / runs.Count : 0;
+        }
     }
 
     public static string Write(IReadOnlyList<StepResult> results, string command, IReadOnlyList<string> machine, WrkComparison? wrk, DateTimeOffset when)
@@ -141,10 +163,23 @@ public static class BenchReport
         if (wrk is not null)
         {
             md.Append("## wrk cross-check (HTTP JSON)\n\n");
-            md.Append(Invariant($"wrk (Debian) and the load generator against the same endpoint with {wrk.Wrk.Connections} connections:\n\n"));
-            md.Append("| tool | requests/s | p50 | p99 | errors |\n|---|--:|--:|--:|--:|\n");
-            md.Append(Invariant($"| wrk | {ResultTable.Fixed(wrk.Wrk.RequestsPerSecond, 0)} | {ResultTable.Fixed(wrk.Wrk.P50Us, 1)} | {ResultTable.Fixed(wrk.Wrk.P99Us, 1)} | {wrk.Wrk.Errors} |\n"));
-            md.Append(Invariant($"| loadgen | {ResultTable.Fixed(wrk.LoadGen.RequestsPerSecond, 0)} | {ResultTable.Fixed(wrk.LoadGen.Latency.P50, 1)} | {ResultTable.Fixed(wrk.LoadGen.Latency.P99, 1)} | {wrk.LoadGen.Errors} |\n\n"));
+            md.Append("wrk (Debian) and the load generator against the same endpoint, same body, same connections, ");
+            md.Append("runs alternating:\n\n");
+            md.Append("| run | tool | connections | requests/s | p50 | p99 | errors |\n|---|---|--:|--:|--:|--:|--:|\n");
+            for (var i = 0; i < Math.Max(wrk.Wrk.Count, wrk.LoadGen.Count); i++)
+            {
+                if (i < wrk.LoadGen.Count && wrk.LoadGen[i] is var l)
+                {
+                    md.Append(Invariant($"| {i + 1} | loadgen | {l.Connections} | {ResultTable.Fixed(l.RequestsPerSecond, 0)} | {ResultTable.Fixed(l.Latency.P50, 1)} | "));
+                    md.Append(Invariant($"{ResultTable.Fixed(l.Latency.P99, 1)} | {l.Errors} |\n"));
+                }
+                if (i < wrk.Wrk.Count && wrk.Wrk[i] is var w)
+                {
+                    md.Append(Invariant($"| {i + 1} | wrk | {w.Connections} | {ResultTable.Fixed(w.RequestsPerSecond, 0)} | {ResultTable.Fixed(w.P50Us, 1)} | "));
+                    md.Append(Invariant($"{ResultTable.Fixed(w.P99Us, 1)} | {w.Errors} |\n"));
+                }
+            }
+            md.Append(Invariant($"\nMeans: loadgen {ResultTable.Fixed(wrk.LoadGenMean, 0)}, wrk {ResultTable.Fixed(wrk.WrkMean, 0)} requests/s. "));
             md.Append(Invariant($"The load generator measured {wrk.Difference:+0.0%;-0.0%} against wrk: "));
             md.Append(wrk.Agrees ? Invariant($"they agree within {wrk.Tolerance:0%}.\n") : Invariant($"**they do not agree within {wrk.Tolerance:0%}**.\n"));
         }
