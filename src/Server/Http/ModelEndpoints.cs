@@ -44,7 +44,16 @@ internal sealed class ModelEndpoints(IModelRepository repository, ServerLifecycl
     {
         var ready = repository.IsModelReady(model, version);
         if (!ready)
-            repository.GetMetadata(model, version); // throws NotFound for a model or version that does not exist
+        {
+            try
+            {
+                repository.GetMetadata(model, version); // NotFound for a model or version that does not exist
+            }
+            catch (InferenceException e) when (e.Code == ErrorCode.Unavailable)
+            {
+                // Known, not ready: answered below.
+            }
+        }
         return WriteAsync(context, ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, new ModelReadyDocument(model, version, ready), HttpJson.Relaxed.ModelReadyDocument);
     });
 
