@@ -34,11 +34,14 @@ public sealed class InferenceClient : IAsyncDisposable
     {
         _options = options ?? new InferenceClientOptions();
         _options.Validate();
-        _pool = new ConnectionPool(endpoint, _options);
+        _pool = new ConnectionPool(endpoint, _options, new ClientCounters());
     }
 
     /// <summary>What the server announced (limits, name, version), once a connection is open.</summary>
     public HelloAck? Server => _pool.Server;
+
+    /// <summary>Connections opened and lost, drain notices, retries: the events a load test reports.</summary>
+    public ClientStatistics Statistics => _pool.Counters.Snapshot();
 
     /// <summary>Opens every connection of the pool now, so the first calls do not pay for it.</summary>
     public Task ConnectAsync(CancellationToken cancellationToken = default) => _pool.ConnectAllAsync(cancellationToken);
@@ -117,6 +120,7 @@ public sealed class InferenceClient : IAsyncDisposable
                 if (timeout != Timeout.InfiniteTimeSpan && backoff >= TimeLeft(started, timeout))
                     throw;
                 await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _pool.Counters.Retries);
             }
         }
     }

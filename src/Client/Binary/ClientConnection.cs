@@ -21,11 +21,13 @@ internal sealed class ClientConnection
     private readonly FrameOutput _output;
     private readonly PendingTable _table;
     private readonly Action<ClientConnection> _onUnusable;
+    private readonly ClientCounters _counters;
     private volatile bool _draining;
     private volatile bool _closed;
 
-    private ClientConnection(Socket socket, PipeReader input, FrameOutput output, HelloAck server, int maxInFlight, Action<ClientConnection> onUnusable)
+    private ClientConnection(Socket socket, PipeReader input, FrameOutput output, HelloAck server, int maxInFlight, Action<ClientConnection> onUnusable, ClientCounters counters)
     {
+        _counters = counters;
         _socket = socket;
         _input = input;
         _output = output;
@@ -47,7 +49,7 @@ internal sealed class ClientConnection
     public Task Completion { get; private set; } = Task.CompletedTask;
 
     /// <summary>Connects and shakes hands. Failures are <see cref="InferenceException"/>s (Unavailable when the server cannot be reached).</summary>
-    public static async Task<ClientConnection> ConnectAsync(EndPoint endpoint, InferenceClientOptions options, Action<ClientConnection> onUnusable, CancellationToken cancellationToken)
+    public static async Task<ClientConnection> ConnectAsync(EndPoint endpoint, InferenceClientOptions options, Action<ClientConnection> onUnusable, ClientCounters counters, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -65,7 +67,8 @@ internal sealed class ClientConnection
                 frame.Complete();
             }
             var ack = await ReadHelloAckAsync(input, timeout.Token).ConfigureAwait(false);
-            var connection = new ClientConnection(socket, input, output, ack, (int)Math.Min(ack.MaxInFlight, (uint)options.MaxInFlightPerConnection), onUnusable);
+            var connection = new ClientConnection(socket, input, output, ack, (int)Math.Min(ack.MaxInFlight, (uint)options.MaxInFlightPerConnection), onUnusable, counters);
+            Interlocked.Increment(ref counters.ConnectionsOpened);
             connection.Completion = connection.ReceiveAsync();
             return connection;
         }
@@ -253,6 +256,7 @@ internal sealed class ClientConnection
             case MessageType.GoAway:
                 // Requests already sent are still answered; new ones go to another connection.
                 _draining = true;
+                Interlocked.Increment(ref _counters.GoAwaysReceived);
                 _onUnusable(this);
                 return null;
             default:
@@ -263,6 +267,7 @@ internal sealed class ClientConnection
     private void Shutdown(InferenceException error)
     {
         _closed = true;
+        Interlocked.Increment(ref _counters.ConnectionsClosed);
         _output.Close();
         _table.FailAll(error);
         _onUnusable(this);

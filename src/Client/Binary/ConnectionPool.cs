@@ -15,8 +15,11 @@ internal sealed class ConnectionPool
     private uint _next;
     private volatile bool _disposed;
 
-    public ConnectionPool(EndPoint endpoint, InferenceClientOptions options)
+    public ClientCounters Counters { get; }
+
+    public ConnectionPool(EndPoint endpoint, InferenceClientOptions options, ClientCounters counters)
     {
+        Counters = counters;
         _endpoint = endpoint;
         _options = options;
         _slots = new Slot[options.Connections];
@@ -100,7 +103,7 @@ internal sealed class ConnectionPool
 
         private async Task<ClientConnection> OpenAsync(ConnectionPool pool)
         {
-            var connection = await ClientConnection.ConnectAsync(pool._endpoint, pool._options, OnUnusable, CancellationToken.None).ConfigureAwait(false);
+            var connection = await ClientConnection.ConnectAsync(pool._endpoint, pool._options, OnUnusable, pool.Counters, CancellationToken.None).ConfigureAwait(false);
             _connection = connection;
             if (pool._disposed)
             {

@@ -41,7 +41,14 @@ internal sealed class TcpProxy : IAsyncDisposable
         {
             foreach (var (client, server) in _pairs)
             {
-                client.LingerState = new LingerOption(true, 0);
+                try
+                {
+                    client.LingerState = new LingerOption(true, 0);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The relay already ended.
+                }
                 client.Dispose();
                 server.Dispose();
             }
