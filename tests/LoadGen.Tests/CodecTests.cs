@@ -102,8 +102,8 @@ public class CodecTests
     {
         var codec = new BinaryCodec(BinaryFrames.InferRequest("add_sub", null, s_addSubInputs, []));
         var output = new ArrayBufferWriter<byte>();
-        codec.WriteRequest(output, 0);
-        codec.WriteRequest(output, 41);
+        codec.WriteRequest(output, 1);
+        codec.WriteRequest(output, 42);
         var buffer = new ReadOnlySequence<byte>(output.WrittenMemory);
         Span<byte> scratch = stackalloc byte[InferScratch.Size];
         foreach (var expectedId in (ulong[])[1, 42])
@@ -121,7 +121,7 @@ public class CodecTests
     }
 
     [Fact]
-    public void Binary_responses_and_error_frames_map_to_slots_and_codes()
+    public void Binary_responses_and_error_frames_give_their_request_ids_and_codes()
     {
         var codec = new BinaryCodec([]);
         var output = new ArrayBufferWriter<byte>();
@@ -130,10 +130,10 @@ public class CodecTests
         var stream = output.WrittenSpan.ToArray();
 
         var reader = new SequenceReader<byte>(OneBytePerSegment(stream));
-        Assert.True(codec.TryReadResponse(ref reader, out var okSlot, out var okStatus));
-        Assert.Equal((6u, 0), (okSlot, okStatus));
-        Assert.True(codec.TryReadResponse(ref reader, out var errorSlot, out var errorStatus));
-        Assert.Equal((2u, (int)ErrorCode.Overloaded), (errorSlot, errorStatus));
+        Assert.True(codec.TryReadResponse(ref reader, out var okId, out var okStatus));
+        Assert.Equal((7ul, 0), (okId, okStatus));
+        Assert.True(codec.TryReadResponse(ref reader, out var errorId, out var errorStatus));
+        Assert.Equal((3ul, (int)ErrorCode.Overloaded), (errorId, errorStatus));
         Assert.Equal("OVERLOADED", codec.ErrorName(errorStatus));
         Assert.False(codec.TryReadResponse(ref reader, out _, out _));
 

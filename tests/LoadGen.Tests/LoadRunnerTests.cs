@@ -69,6 +69,24 @@ public class LoadRunnerTests
     }
 
     [Fact]
+    public async Task Every_request_on_a_connection_has_its_own_id()
+    {
+        // A server that refuses any id it has seen before on the connection, answered or not.
+        await using var app = await StartAsync(builder =>
+        {
+            builder.Services.AddSingleton<StrictIdHandler>();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseConnectionHandler<StrictIdHandler>()));
+        });
+        var options = Options(app, "binary", "--concurrency", "24", "--connections", "2", "--max-error-rate", "0");
+        var frame = BinaryFrames.InferRequest("add_sub", null, InputData.Create(s_addSub, "zeros", 1), []);
+
+        var result = Assert.Single(await new LoadRunner(options, () => new BinaryCodec(frame), new HttpClient(), new ProgressLine(TextWriter.Null, false)).RunAsync(default));
+
+        Assert.True(result.Requests > 100);
+        Assert.Equal(0, result.Errors);
+    }
+
+    [Fact]
     public async Task A_server_that_answers_twice_is_reported_not_trusted()
     {
         await using var app = await StartAsync(builder =>
@@ -133,6 +151,36 @@ public class LoadRunnerTests
         map?.Invoke(app);
         await app.StartAsync();
         return app;
+    }
+
+    private sealed class StrictIdHandler : ConnectionHandler
+    {
+        private static readonly byte[] s_response = BinaryFrames.InferResponse("m", s_addSub);
+
+        public override async Task OnConnectedAsync(ConnectionContext connection)
+        {
+            var input = connection.Transport.Input;
+            var output = connection.Transport.Output;
+            var seen = new HashSet<ulong>();
+            while (true)
+            {
+                var result = await input.ReadAsync();
+                var buffer = result.Buffer;
+                while (FrameReader.TryReadFrame(ref buffer, FrameLimits.DefaultMaxPayloadLength, out var header, out _))
+                {
+                    if (header.Type == MessageType.Hello)
+                        new HelloAck(1, FrameLimits.DefaultMaxPayloadLength, 64, 0, "test", "1").Write(output);
+                    else if (!seen.Add(header.RequestId))
+                        ErrorMessage.Write(output, header.RequestId, ErrorCode.InvalidArgument, "id reused");
+                    else
+                        BinaryFrames.WriteWithRequestId(output, s_response, MessageType.InferResponse, header.RequestId);
+                }
+                input.AdvanceTo(buffer.Start, buffer.End);
+                await output.FlushAsync();
+                if (result.IsCompleted)
+                    return;
+            }
+        }
     }
 
     /// <summary>Answers the first request twice.</summary>

@@ -23,6 +23,11 @@ public sealed class Connection : IAsyncDisposable
     private readonly LoadPhase _phase;
     private readonly SlotRing _freeSlots;
     private readonly long[] _sentAt;
+    // The request id outstanding on each slot, 0 when free. Ids are 1 + slot + slots × n, so every
+    // request on the connection has its own id (a server may not have forgotten an answered id yet)
+    // and the slot is the id's remainder.
+    private readonly ulong[] _outstandingId;
+    private readonly ulong[] _nextId;
     private readonly AsyncSignal _slotsFreed = new();
     private readonly long[] _errors = new long[LocalErrors.KeyCount];
     private Socket? _socket;
@@ -38,6 +43,10 @@ public sealed class Connection : IAsyncDisposable
         SlotCount = slotCount;
         _freeSlots = new SlotRing(slotCount);
         _sentAt = new long[slotCount];
+        _outstandingId = new ulong[slotCount];
+        _nextId = new ulong[slotCount];
+        for (var slot = 0; slot < slotCount; slot++)
+            _nextId[slot] = (ulong)slot + 1;
     }
 
     public int SlotCount { get; }
@@ -81,7 +90,7 @@ public sealed class Connection : IAsyncDisposable
                 var wrote = false;
                 while (_freeSlots.TryTake(out var slot))
                 {
-                    _codec.WriteRequest(writer, (uint)slot);
+                    _codec.WriteRequest(writer, NextId(slot));
                     _sentAt[slot] = Stopwatch.GetTimestamp();
                     wrote = true;
                 }
@@ -103,9 +112,17 @@ public sealed class Connection : IAsyncDisposable
     {
         if (!_freeSlots.TryTake(out var slot))
             return false;
-        _codec.WriteRequest(_writer!, (uint)slot);
+        _codec.WriteRequest(_writer!, NextId(slot));
         _sentAt[slot] = dueTimestamp;
         return true;
+    }
+
+    /// <summary>The next id for <paramref name="slot"/>, marked outstanding before the request can be sent.</summary>
+    private ulong NextId(int slot)
+    {
+        var id = _outstandingId[slot] = _nextId[slot];
+        _nextId[slot] += (ulong)SlotCount;
+        return id;
     }
 
     /// <summary>Open loop (dispatcher thread only): sends what <see cref="TrySend"/> wrote; blocks only under backpressure.</summary>
@@ -168,9 +185,17 @@ public sealed class Connection : IAsyncDisposable
         var freed = 0;
         while (_codec.TryReadResponse(ref sequence, out var requestId, out var status))
         {
-            var slot = _codec.InOrder ? (int)(_inOrderReceived++ % SlotCount) : (int)requestId;
-            // A send time of 0 marks a free slot: an answer for it is a duplicate or a stray.
-            if ((uint)slot >= (uint)SlotCount || _sentAt[slot] == 0)
+            int slot;
+            if (_codec.InOrder)
+            {
+                slot = (int)(_inOrderReceived++ % SlotCount);
+                requestId = _outstandingId[slot];
+            }
+            else
+            {
+                slot = requestId == 0 ? 0 : (int)((requestId - 1) % (ulong)SlotCount);
+            }
+            if (requestId == 0 || _outstandingId[slot] != requestId)
                 throw new BadResponseException($"an answer for request id {requestId}, which is not outstanding");
             if (measuring)
             {
@@ -179,7 +204,7 @@ public sealed class Connection : IAsyncDisposable
                 else
                     _errors[status]++;
             }
-            _sentAt[slot] = 0;
+            _outstandingId[slot] = 0;
             _freeSlots.Return(slot);
             freed++;
         }

@@ -16,14 +16,15 @@ public interface IWireCodec
     /// <summary>Per-connection start (the binary handshake); HTTP has none.</summary>
     ValueTask OpenAsync(PipeReader reader, PipeWriter writer, int slotCount, CancellationToken cancellationToken);
 
-    void WriteRequest(IBufferWriter<byte> writer, uint requestId);
+    /// <summary>Writes one request; <paramref name="requestId"/> is non-zero and unique on the connection.</summary>
+    void WriteRequest(IBufferWriter<byte> writer, ulong requestId);
 
     /// <summary>
     /// Consumes one complete response, or nothing and false when the buffer holds only part of one.
     /// <paramref name="status"/> is 0 for success, else a protocol-specific error key that
     /// <see cref="ErrorName"/> names.
     /// </summary>
-    bool TryReadResponse(ref SequenceReader<byte> reader, out uint requestId, out int status);
+    bool TryReadResponse(ref SequenceReader<byte> reader, out ulong requestId, out int status);
 
     /// <summary>The report name of an error key, e.g. "OVERLOADED" or "HTTP 429".</summary>
     string ErrorName(int status);

@@ -9,7 +9,7 @@ namespace HighPerfInference.LoadGen.Wire;
 
 /// <summary>
 /// The binary protocol (docs/protocol.md): a Hello/HelloAck handshake per connection, then infer
-/// request frames with request id = slot + 1, answered in completion order. Only the frame header is
+/// request frames with the connection's request ids, answered in completion order. Only the frame header is
 /// read per response; an Error frame's code is the error key.
 /// </summary>
 public sealed class BinaryCodec(byte[] requestFrame) : IWireCodec
@@ -48,10 +48,10 @@ public sealed class BinaryCodec(byte[] requestFrame) : IWireCodec
         }
     }
 
-    public void WriteRequest(IBufferWriter<byte> writer, uint requestId) =>
-        BinaryFrames.WriteWithRequestId(writer, requestFrame, MessageType.InferRequest, (ulong)requestId + 1);
+    public void WriteRequest(IBufferWriter<byte> writer, ulong requestId) =>
+        BinaryFrames.WriteWithRequestId(writer, requestFrame, MessageType.InferRequest, requestId);
 
-    public bool TryReadResponse(ref SequenceReader<byte> reader, out uint requestId, out int status)
+    public bool TryReadResponse(ref SequenceReader<byte> reader, out ulong requestId, out int status)
     {
         while (true)
         {
@@ -66,11 +66,11 @@ public sealed class BinaryCodec(byte[] requestFrame) : IWireCodec
             switch (header.Type)
             {
                 case MessageType.InferResponse:
-                    requestId = (uint)(header.RequestId - 1);
+                    requestId = header.RequestId;
                     status = 0;
                     return true;
                 case MessageType.Error when header.RequestId != 0:
-                    requestId = (uint)(header.RequestId - 1);
+                    requestId = header.RequestId;
                     status = ReadErrorCode(payload);
                     return true;
                 case MessageType.Error:

@@ -18,9 +18,9 @@ public sealed class HttpCodec(byte[] request) : Load.IWireCodec
 
     public ValueTask OpenAsync(PipeReader reader, PipeWriter writer, int slotCount, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    public void WriteRequest(IBufferWriter<byte> writer, uint requestId) => writer.Write(request);
+    public void WriteRequest(IBufferWriter<byte> writer, ulong requestId) => writer.Write(request);
 
-    public bool TryReadResponse(ref SequenceReader<byte> reader, out uint requestId, out int status)
+    public bool TryReadResponse(ref SequenceReader<byte> reader, out ulong requestId, out int status)
     {
         requestId = 0;
         status = 0;
