@@ -24,7 +24,11 @@ public static class ServerConfiguration
     public const string EnvironmentPrefix = "HPI_";
 
     /// <summary>Adds the HPI_ environment variables and the command-line switches on top of the builder's sources.</summary>
-    public static void AddServerSources(IConfigurationBuilder configuration, string[] args)
+    public static void AddServerSources(IConfigurationBuilder configuration, string[] args) =>
+        AddServerSources(configuration, args, Environment.GetEnvironmentVariable);
+
+    /// <summary>The same, reading the short variables through <paramref name="environment"/> (tests).</summary>
+    internal static void AddServerSources(IConfigurationBuilder configuration, string[] args, Func<string, string?> environment)
     {
         configuration.AddEnvironmentVariables(EnvironmentPrefix);
 
@@ -33,7 +37,7 @@ public static class ServerConfiguration
         foreach (var (name, key) in s_switches)
         {
             switchMappings[name] = key;
-            var value = Environment.GetEnvironmentVariable(EnvironmentVariable(name));
+            var value = environment(EnvironmentVariable(name));
             if (value is not null)
                 shortVariables[key] = value;
         }
