@@ -12,22 +12,25 @@ namespace HighPerfInference.Client;
 /// </summary>
 public sealed class InferResult : IDisposable
 {
-    private byte[] _payload;
+    private byte[] _buffer;
     private OutputEntry[] _outputs;
     private long[] _dims;
     private readonly Range _modelName;
     private readonly Range _modelVersion;
 
-    /// <summary>Takes ownership of <paramref name="payload"/> (an <see cref="ArrayPool{T}"/> array) and indexes its outputs.</summary>
-    internal InferResult(byte[] payload, int length)
+    /// <summary>
+    /// Takes ownership of <paramref name="buffer"/> (an <see cref="ArrayPool{T}"/> array) holding an
+    /// InferResponse payload of <paramref name="length"/> bytes at <paramref name="offset"/>, and indexes its outputs.
+    /// </summary>
+    internal InferResult(byte[] buffer, int offset, int length)
     {
-        _payload = payload;
+        _buffer = buffer;
         _outputs = [];
         _dims = [];
         try
         {
             Span<byte> scratch = stackalloc byte[InferScratch.Size];
-            var reader = new InferResponseReader(new ReadOnlySequence<byte>(payload, 0, length), scratch);
+            var reader = new InferResponseReader(new ReadOnlySequence<byte>(buffer, offset, length), scratch);
             var head = reader.Head;
             _modelName = RangeOf(head.ModelName);
             _modelVersion = RangeOf(head.ModelVersion);
@@ -51,10 +54,10 @@ public sealed class InferResult : IDisposable
         }
     }
 
-    public string ModelName => Encoding.UTF8.GetString(Payload[_modelName]);
+    public string ModelName => Encoding.UTF8.GetString(Buffer[_modelName]);
 
     /// <summary>The version that answered.</summary>
-    public string ModelVersion => Encoding.UTF8.GetString(Payload[_modelVersion]);
+    public string ModelVersion => Encoding.UTF8.GetString(Buffer[_modelVersion]);
 
     /// <summary>Time the request waited in the server's queue.</summary>
     public TimeSpan QueueTime { get; }
@@ -70,7 +73,7 @@ public sealed class InferResult : IDisposable
         {
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)OutputCount, nameof(index));
             var entry = _outputs[index];
-            return new InferOutput(Payload[entry.Name], entry.DataType, _dims.AsSpan(entry.Shape), Payload[entry.Data]);
+            return new InferOutput(Buffer[entry.Name], entry.DataType, _dims.AsSpan(entry.Shape), Buffer[entry.Data]);
         }
     }
 
@@ -85,7 +88,7 @@ public sealed class InferResult : IDisposable
         {
             for (var i = 0; i < OutputCount; i++)
             {
-                if (Payload[_outputs[i].Name].SequenceEqual(utf8[..length]))
+                if (Buffer[_outputs[i].Name].SequenceEqual(utf8[..length]))
                 {
                     output = this[i];
                     return true;
@@ -96,14 +99,14 @@ public sealed class InferResult : IDisposable
         return false;
     }
 
-    private ReadOnlySpan<byte> Payload => _payload is { Length: > 0 } payload ? payload : throw new ObjectDisposedException(nameof(InferResult));
+    private ReadOnlySpan<byte> Buffer => _buffer is { Length: > 0 } buffer ? buffer : throw new ObjectDisposedException(nameof(InferResult));
 
     public void Dispose()
     {
-        var payload = Interlocked.Exchange(ref _payload, []);
-        if (payload.Length == 0)
+        var buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length == 0)
             return;
-        ArrayPool<byte>.Shared.Return(payload);
+        ArrayPool<byte>.Shared.Return(buffer);
         if (_outputs.Length > 0)
             ArrayPool<OutputEntry>.Shared.Return(_outputs);
         if (_dims.Length > 0)
@@ -118,7 +121,7 @@ public sealed class InferResult : IDisposable
     {
         if (span.IsEmpty)
             return default;
-        var start = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetArrayDataReference(_payload), ref MemoryMarshal.GetReference(span));
+        var start = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetArrayDataReference(_buffer), ref MemoryMarshal.GetReference(span));
         return new Range(start, start + span.Length);
     }
 

@@ -58,7 +58,7 @@ public sealed class InferenceClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         var frame = await CallAsync(new InferFrame(request), timeout, cancellationToken).ConfigureAwait(false);
         frame.Expect(MessageType.InferResponse);
-        return new InferResult(frame.Buffer, frame.Length);
+        return new InferResult(frame.Buffer, 0, frame.Length);
     }
 
     /// <summary>The model's name, versions, platform, inputs and outputs.</summary>
@@ -103,35 +103,23 @@ public sealed class InferenceClient : IAsyncDisposable
     private async ValueTask<ReceivedFrame> CallAsync<TFrame>(TFrame request, TimeSpan timeout, CancellationToken cancellationToken)
         where TFrame : struct, IRequestFrame
     {
-        var started = Stopwatch.GetTimestamp();
+        var deadline = new CallDeadline(timeout);
         for (var attempt = 1; ; attempt++)
         {
-            var left = TimeLeft(started, timeout);
             try
             {
+                var left = deadline.Left;
                 if (left == TimeSpan.Zero)
                     throw new InferenceException(ErrorCode.Timeout, "The call's deadline passed before it could be sent.");
                 var connection = await _pool.GetAsync(cancellationToken).ConfigureAwait(false);
                 return await connection.SendAsync(request, left, cancellationToken).ConfigureAwait(false);
             }
-            catch (InferenceException error) when (_options.Retry.ShouldRetry(error.Code, attempt))
+            catch (InferenceException error) when (_options.Retry.TryGetBackoff(error.Code, attempt, deadline.Left, out var backoff))
             {
-                var backoff = _options.Retry.Backoff(attempt);
-                if (timeout != Timeout.InfiniteTimeSpan && backoff >= TimeLeft(started, timeout))
-                    throw;
                 await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
                 Interlocked.Increment(ref _pool.Counters.Retries);
             }
         }
-    }
-
-    /// <summary>Time left before the call's deadline: infinite, zero when passed, or the rest.</summary>
-    private static TimeSpan TimeLeft(long started, TimeSpan timeout)
-    {
-        if (timeout == Timeout.InfiniteTimeSpan)
-            return timeout;
-        var left = timeout - Stopwatch.GetElapsedTime(started);
-        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     /// <summary>Closes every connection; calls in flight fail.</summary>

@@ -39,6 +39,17 @@ public sealed record RetryPolicy
     public bool ShouldRetry(ErrorCode code, int attempt) =>
         attempt < MaxAttempts && (RetryOn is { } retryOn ? retryOn(code) : code.IsRetryable());
 
+    /// <summary>
+    /// Whether a call that failed with <paramref name="code"/> on attempt <paramref name="attempt"/>
+    /// goes again, and after what delay: only when the policy allows it and the delay ends before the
+    /// call's deadline (<paramref name="timeLeft"/>; infinite for none).
+    /// </summary>
+    public bool TryGetBackoff(ErrorCode code, int attempt, TimeSpan timeLeft, out TimeSpan delay)
+    {
+        delay = ShouldRetry(code, attempt) ? Backoff(attempt) : TimeSpan.Zero;
+        return ShouldRetry(code, attempt) && (timeLeft == Timeout.InfiniteTimeSpan || delay < timeLeft);
+    }
+
     /// <summary>The delay before attempt <paramref name="attempt"/> + 1.</summary>
     public TimeSpan Backoff(int attempt)
     {
