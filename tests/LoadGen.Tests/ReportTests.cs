@@ -21,7 +21,7 @@ public class ReportTests
         Errors = errors,
         ErrorsByCode = errors == 0 ? new Dictionary<string, long>() : new Dictionary<string, long> { ["OVERLOADED"] = errors },
         Latency = new LatencySummary(50, 90, 95, 99, 99.9, 1000, 55),
-        Server = target == StepTargets.Server ? new ServerSplit { QueueUs = 12.5, ComputeUs = 30, Inferences = 100, Executions = 10 } : null,
+        Server = target == StepTargets.Server ? new ServerSplit { QueueUs = 12.5, ComputeUs = 30, Inferences = 100, Executions = 10, CpuUsPerRequest = 41.26 } : null,
     };
 
     [Fact]
@@ -36,6 +36,7 @@ public class ReportTests
         Assert.Contains("3 (OVERLOADED 3)", lines[1], StringComparison.Ordinal);
         Assert.Contains("12.5", lines[1], StringComparison.Ordinal);
         Assert.Contains("10.00", lines[1], StringComparison.Ordinal);   // average batch 100 / 10
+        Assert.EndsWith("41.3", lines[1], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -45,7 +46,7 @@ public class ReportTests
         var lines = csv.TrimEnd('\n').Split('\n');
         Assert.Equal(3, lines.Length);
         Assert.Equal(ResultFiles.CsvHeader, lines[0]);
-        Assert.StartsWith("\"mlp, batched\",binary,mlp,64,4,0,1,,2,2000,0,1000,1000,50,90,95,99,99.9,1000,55,,12.5,30,", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("\"mlp, batched\",binary,mlp,64,4,0,1,,2,2000,0,1000,1000,50,90,95,99,99.9,1000,55,,12.5,30,,,10,41.26,", lines[1], StringComparison.Ordinal);
         Assert.EndsWith(",OVERLOADED=2", lines[2], StringComparison.Ordinal);
         Assert.Equal(ResultFiles.CsvHeader.Split(',').Length, lines[2].Split(',').Length);
     }
@@ -85,7 +86,7 @@ public class ReportTests
         Assert.Contains("- cores: 2\n", markdown, StringComparison.Ordinal);
         var mlp = markdown[markdown.IndexOf("### mlp", StringComparison.Ordinal)..markdown.IndexOf("## The load generator", StringComparison.Ordinal)];
         Assert.Contains("| server binary | c=64 (4 conn) | 80,000 | ", mlp, StringComparison.Ordinal);
-        Assert.Contains("| 0.50× | 10.00× | 12.5 / 30.0 |", mlp, StringComparison.Ordinal);      // 80k of the 160k limit, 10x the baseline
+        Assert.Contains("| 0.50× | 10.00× | 12.5 / 30.0 / 41.3 |", mlp, StringComparison.Ordinal);      // 80k of the 160k limit, 10x the baseline
         Assert.Contains("| in-process b=32 | b=32 t=1 callers=64 | 160,000 | ", mlp, StringComparison.Ordinal);
         Assert.DoesNotContain("echo", mlp, StringComparison.Ordinal);
         Assert.Contains("| echo 4x64 | c=64 (4 conn) | 1,200,000 |", markdown, StringComparison.Ordinal);

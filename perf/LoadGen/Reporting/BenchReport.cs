@@ -105,8 +105,9 @@ public static class BenchReport
         md.Append("## Results\n\n");
         md.Append("Throughput in items/s (batch rows; one per request unless the batch says otherwise); latency in microseconds, ");
         md.Append("measured by the load generator from send to answer. *× limit*: items/s over the best in-process ONNX Runtime ");
-        md.Append("figure for the model; *× baseline*: over the naive ASP.NET Core server's. *srv queue / compute*: the server's ");
-        md.Append("own /metrics split per request.\n\n");
+        md.Append("figure for the model; *× baseline*: over the naive ASP.NET Core server's. *srv queue / compute / CPU*: the ");
+        md.Append("server's own /metrics per request (nv_inference_queue_duration_us, nv_inference_compute_*_duration_us), ");
+        md.Append("and its process CPU time per request (process_cpu_seconds_total), all in microseconds.\n\n");
         var models = new List<string>();
         foreach (var result in results)
         {
@@ -127,7 +128,7 @@ public static class BenchReport
             }
             var limit = Best(rows, StepTargets.InProcess);
             var baseline = Best(rows, StepTargets.Baseline);
-            md.Append("| configuration | load | items/s | p50 | p90 | p99 | p99.9 | max | errors | × limit | × baseline | srv queue / compute |\n");
+            md.Append("| configuration | load | items/s | p50 | p90 | p99 | p99.9 | max | errors | × limit | × baseline | srv queue / compute / CPU |\n");
             md.Append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
             foreach (var r in rows)
             {
@@ -135,7 +136,9 @@ public static class BenchReport
                 md.Append(Invariant($"{ResultTable.Fixed(r.Latency.P50, 1)} | {ResultTable.Fixed(r.Latency.P90, 1)} | {ResultTable.Fixed(r.Latency.P99, 1)} | "));
                 md.Append(Invariant($"{ResultTable.Fixed(r.Latency.P999, 1)} | {ResultTable.Fixed(r.Latency.Max, 1)} | {ResultTable.Errors(r)} | "));
                 md.Append(Ratio(r.ItemsPerSecond, limit)).Append(" | ").Append(Ratio(r.ItemsPerSecond, baseline)).Append(" | ");
-                md.Append(r.Server is { } s ? $"{ResultTable.Fixed(s.QueueUs, 1)} / {ResultTable.Fixed(s.ComputeUs, 1)}" : "-").Append(" |\n");
+                md.Append(r.Server is { } s
+                    ? $"{ResultTable.Fixed(s.QueueUs, 1)} / {ResultTable.Fixed(s.ComputeUs, 1)} / {ResultTable.Fixed(s.CpuUsPerRequest, 1)}"
+                    : "-").Append(" |\n");
             }
             md.Append('\n');
         }

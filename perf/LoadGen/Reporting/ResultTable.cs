@@ -9,7 +9,7 @@ public static class ResultTable
 {
     public static string Format(IReadOnlyList<StepResult> results)
     {
-        string[] header = ["label", "load", "req/s", "items/s", "p50", "p90", "p95", "p99", "p99.9", "max", "errors", "srv queue", "srv compute", "srv batch"];
+        string[] header = ["label", "load", "req/s", "items/s", "p50", "p90", "p95", "p99", "p99.9", "max", "errors", "srv queue", "srv compute", "srv batch", "srv cpu"];
         var rows = new List<string[]> { header };
         foreach (var r in results)
         {
@@ -29,6 +29,7 @@ public static class ResultTable
                 Fixed(r.Server?.QueueUs, 1),
                 Fixed(r.Server?.ComputeUs, 1),
                 Fixed(r.Server?.AverageBatch, 2),
+                Fixed(r.Server?.CpuUsPerRequest, 1),
             ]);
         }
         var widths = new int[header.Length];
@@ -49,7 +50,7 @@ public static class ResultTable
             }
             text.Append('\n');
         }
-        text.Append("latencies in microseconds; srv = the server's own /metrics split per request\n");
+        text.Append("latencies in microseconds; srv = the server's own /metrics per request (µs; cpu = process CPU µs per request)\n");
         return text.ToString();
     }
 
