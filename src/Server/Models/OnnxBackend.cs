@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using HighPerfInference.NativeEngine;
 using HighPerfInference.Protocol;
 using HighPerfInference.Server.Scheduling;
@@ -102,8 +105,6 @@ public sealed class OnnxBackend : IModelBackend
             var dataType = ToDataType(info.ElementType);
             if (dataType == DataType.Invalid)
                 throw new ModelConfigException(path, kind, $"{kind} '{info.Name}' has element type {info.ElementType}, which the server does not support");
-            if (dataType == DataType.Bytes)
-                throw new ModelConfigException(path, kind, $"{kind} '{info.Name}' is a string (BYTES) tensor; the batch scheduler supports fixed-size element types only");
             if (config.MaxBatchSize > 0 && (info.Shape.Length == 0 || info.Shape[0] >= 0))
             {
                 throw new ModelConfigException(source, "max_batch_size",
@@ -167,9 +168,11 @@ public sealed class OnnxBackend : IModelBackend
 /// <summary>
 /// Runs batches on one session. Tensors over the batch buffers are cached by address and length
 /// (and checked by shape), so a steady stream of batches creates no new OrtValue; outputs of
-/// unknown shape are allocated by ORT and kept until the next run.
+/// unknown shape are allocated by ORT and kept until the next run. BYTES tensors are converted:
+/// inputs from length-prefixed elements to an ORT string tensor, string outputs back into
+/// length-prefixed elements in a buffer of the runner's.
 /// </summary>
-internal sealed class OnnxRunner(InferenceSession session, ModelSignature signature) : IModelRunner
+internal sealed unsafe class OnnxRunner(InferenceSession session, ModelSignature signature) : IModelRunner
 {
     /// <summary>Cached tensors before the cache is emptied; enough for a few pooled batches at every batch size.</summary>
     private const int CacheLimit = 4096;
@@ -178,6 +181,7 @@ internal sealed class OnnxRunner(InferenceSession session, ModelSignature signat
     private readonly OrtValue?[] _outputs = new OrtValue?[signature.Outputs.Count];
     private readonly bool[] _ortOwned = new bool[signature.Outputs.Count];
     private readonly long[][] _outputShapes = new long[signature.Outputs.Count][];
+    private readonly byte[]?[] _stringOutputs = new byte[]?[signature.Outputs.Count];
     private readonly Dictionary<(nint Data, nuint ByteLength), CachedTensor> _cache = [];
 
     public void Run(ReadOnlySpan<TensorView> inputs, Span<TensorView> outputs)
@@ -185,15 +189,26 @@ internal sealed class OnnxRunner(InferenceSession session, ModelSignature signat
         ReleaseOrtOutputs();
         if (_cache.Count + inputs.Length + outputs.Length > CacheLimit)
             ClearCache();
-        for (var i = 0; i < inputs.Length; i++)
-            _inputs[i] = Tensor(inputs[i]);
-        for (var o = 0; o < outputs.Length; o++)
+        try
         {
-            _ortOwned[o] = outputs[o].Data == 0;
-            _outputs[o] = _ortOwned[o] ? null : Tensor(outputs[o]);
-        }
+            for (var i = 0; i < inputs.Length; i++)
+                _inputs[i] = inputs[i].DataType == DataType.Bytes ? StringTensor(inputs[i]) : Tensor(inputs[i]);
+            for (var o = 0; o < outputs.Length; o++)
+            {
+                _ortOwned[o] = outputs[o].Data == 0;
+                _outputs[o] = _ortOwned[o] ? null : Tensor(outputs[o]);
+            }
 
-        session.Run(_inputs, _outputs);
+            session.Run(_inputs, _outputs);
+        }
+        finally
+        {
+            for (var i = 0; i < inputs.Length; i++)
+            {
+                if (inputs[i].DataType == DataType.Bytes)
+                    _inputs[i]?.Dispose();
+            }
+        }
 
         for (var o = 0; o < outputs.Length; o++)
         {
@@ -205,9 +220,18 @@ internal sealed class OnnxRunner(InferenceSession session, ModelSignature signat
                 _outputShapes[o] = new long[shape.Length];
             shape.CopyTo(_outputShapes[o]);
             ref var view = ref outputs[o];
-            view.Data = value.DataPointer;
-            view.ByteLength = (nuint)(value.ElementCount * signature.Outputs[o].DataType.ElementSize());
             view.Shape = _outputShapes[o];
+            if (signature.Outputs[o].DataType == DataType.Bytes)
+            {
+                var length = WriteStrings(value, o);
+                view.Data = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_stringOutputs[o]!));
+                view.ByteLength = (nuint)length;
+            }
+            else
+            {
+                view.Data = value.DataPointer;
+                view.ByteLength = (nuint)(value.ElementCount * signature.Outputs[o].DataType.ElementSize());
+            }
         }
     }
 
@@ -230,6 +254,41 @@ internal sealed class OnnxRunner(InferenceSession session, ModelSignature signat
         var value = OrtValue.CreateTensor(OnnxBackend.ToElementType(view.DataType), view.Shape, view.Data, view.ByteLength);
         _cache[key] = new CachedTensor((long[])view.Shape.Clone(), value);
         return value;
+    }
+
+    /// <summary>An ORT string tensor from length-prefixed elements (checked by the scheduler when the request arrived).</summary>
+    private static OrtValue StringTensor(in TensorView view)
+    {
+        var tensor = OrtValue.CreateStringTensor(view.Shape);
+        var data = new ReadOnlySpan<byte>((void*)view.Data, checked((int)view.ByteLength));
+        var count = tensor.ElementCount;
+        for (long i = 0; i < count; i++)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(data);
+            tensor.SetStringElement(i, data.Slice(sizeof(int), length));
+            data = data[(sizeof(int) + length)..];
+        }
+        return tensor;
+    }
+
+    /// <summary>Writes a string output as length-prefixed elements into the output's pinned buffer; returns the byte count.</summary>
+    private int WriteStrings(OrtValue value, int output)
+    {
+        var count = value.ElementCount;
+        var total = 0;
+        for (long i = 0; i < count; i++)
+            total += sizeof(int) + value.GetStringElementByteCount(i);
+        ref var buffer = ref _stringOutputs[output];
+        if (buffer is null || buffer.Length < total)
+            buffer = GC.AllocateUninitializedArray<byte>(Math.Max(total, 64), pinned: true);
+        var destination = buffer.AsSpan(0, total);
+        for (long i = 0; i < count; i++)
+        {
+            var length = value.CopyStringElement(i, destination[sizeof(int)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(destination, length);
+            destination = destination[(sizeof(int) + length)..];
+        }
+        return total;
     }
 
     private void ClearCache()

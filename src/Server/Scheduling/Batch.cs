@@ -76,6 +76,12 @@ internal sealed unsafe class Batch
     public int Phase;
 
     public int CapacityRows { get; }
+
+    /// <summary>
+    /// True for a batch of exactly one request opened with <see cref="OpenSingle"/>: its
+    /// <see cref="InputRowBytes"/> hold the request's whole byte counts and its shapes are the request's own.
+    /// </summary>
+    public bool Single { get; private set; }
     public int Priority { get; private set; }
     public ShapeSlot? Slot { get; private set; }
 
@@ -105,6 +111,7 @@ internal sealed unsafe class Batch
     public void Open(ShapeSlot slot)
     {
         Slot = slot;
+        Single = false;
         Priority = slot.Priority;
         for (var i = 0; i < InputBuffers.Length; i++)
         {
@@ -123,18 +130,19 @@ internal sealed unsafe class Batch
     }
 
     /// <summary>
-    /// Prepares a batch for exactly one request of <paramref name="rows"/> rows (a model without a
-    /// batch dimension, or dynamic batching off): buffers sized for it; the caller fills
-    /// <see cref="InputShapes"/> and seals it.
+    /// Prepares a batch for exactly one request (a model without a batch dimension, dynamic batching
+    /// off, or BYTES tensors): input buffers of the request's byte counts, output buffers for its
+    /// <paramref name="rows"/>; the caller copies the request's shapes into <see cref="InputShapes"/>.
     /// </summary>
-    public void OpenSingle(int priority, ReadOnlySpan<nuint> rowBytes, int rows)
+    public void OpenSingle(int priority, ReadOnlySpan<nuint> inputBytes, int rows)
     {
         Slot = null;
+        Single = true;
         Priority = priority;
         for (var i = 0; i < InputBuffers.Length; i++)
         {
-            InputRowBytes[i] = rowBytes[i];
-            EnsureCapacity(ref InputBuffers[i], rowBytes[i] * (nuint)rows);
+            InputRowBytes[i] = inputBytes[i];
+            EnsureCapacity(ref InputBuffers[i], inputBytes[i]);
         }
         for (var o = 0; o < OutputBuffers.Length; o++)
         {

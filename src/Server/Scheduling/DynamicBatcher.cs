@@ -202,7 +202,7 @@ public sealed class DynamicBatcher : IDisposable
             if (timeoutTicks > 0)
                 request.DeadlineTicks = now + timeoutTicks;
 
-            if (!Signature.Batches || !_options.DynamicBatching)
+            if (!Signature.Batches || !_options.DynamicBatching || Signature.HasBytes)
             {
                 EnqueueSingle(request, ticket, order, rows, priority, now);
                 return true;
@@ -347,6 +347,12 @@ public sealed class DynamicBatcher : IDisposable
                     return $"input '{spec.Name}': shape {Format(shape)} is too large";
                 elements *= dim;
             }
+            if (spec.DataType == DataType.Bytes)
+            {
+                if (!IsBytesTensor(input.Data, elements))
+                    return $"input '{spec.Name}': {input.Data.Length} bytes of data do not hold the {elements} length-prefixed BYTES elements of shape {Format(shape)}";
+                continue;
+            }
             var expected = elements * spec.DataType.ElementSize();
             if (input.Data.Length != expected)
                 return $"input '{spec.Name}': {input.Data.Length} bytes of data, but shape {Format(shape)} of {spec.DataType.WireName()} needs {expected}";
@@ -380,6 +386,19 @@ public sealed class DynamicBatcher : IDisposable
             priority = level - 1;
         }
         return null;
+    }
+
+    /// <summary>True when <paramref name="data"/> is exactly <paramref name="elements"/> elements of a 4-byte little-endian length and that many bytes.</summary>
+    private static bool IsBytesTensor(ReadOnlySequence<byte> data, long elements)
+    {
+        var reader = new SequenceReader<byte>(data);
+        for (long i = 0; i < elements; i++)
+        {
+            if (!reader.TryReadLittleEndian(out int length) || length < 0 || reader.Remaining < length)
+                return false;
+            reader.Advance(length);
+        }
+        return reader.End;
     }
 
     /// <summary>
@@ -443,18 +462,18 @@ public sealed class DynamicBatcher : IDisposable
         return true;
     }
 
-    /// <summary>A model without a batch dimension, or batching off: the request is a sealed batch of its own.</summary>
+    /// <summary>A model without a batch dimension, batching off, or BYTES tensors: the request is a sealed batch of its own.</summary>
     private void EnqueueSingle(InferenceRequest request, long ticket, ReadOnlySpan<int> order, int rows, int priority, long now)
     {
-        Span<nuint> rowBytes = order.Length <= 64 ? stackalloc nuint[order.Length] : new nuint[order.Length];
+        Span<nuint> bytes = order.Length <= 64 ? stackalloc nuint[order.Length] : new nuint[order.Length];
         for (var m = 0; m < order.Length; m++)
-            rowBytes[m] = (nuint)request.Input(order[m]).Data.Length / (nuint)rows;
+            bytes[m] = (nuint)request.Input(order[m]).Data.Length;
         var batch = Rent();
-        batch.OpenSingle(priority, rowBytes, rows);
+        batch.OpenSingle(priority, bytes, rows);
         for (var m = 0; m < order.Length; m++)
         {
             ref var input = ref request.Input(order[m]);
-            input.Data.CopyTo(batch.InputRows(m, 0, rows));
+            input.Data.CopyTo(batch.InputRows(m, 0, 1));
             input.Shape.CopyTo(batch.InputShapes[m], 0);
         }
         ref var entry = ref batch.Entries[0];

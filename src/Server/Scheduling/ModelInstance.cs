@@ -24,6 +24,8 @@ internal sealed unsafe class ModelInstance : IDisposable
     private readonly ResponseOutput[] _responseOutputs;
     private readonly long[][] _responseShapes;
     private readonly Thread _thread;
+    /// <summary>True while the batch being answered holds several requests' rows (each gets its slice); false for a single request (it gets everything).</summary>
+    private bool _sliceRows;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ModelInstance(DynamicBatcher batcher, IModelRunner runner, int index)
@@ -52,36 +54,31 @@ internal sealed unsafe class ModelInstance : IDisposable
 
     public void Start() => _thread.Start();
 
-    /// <summary>Runs one batch of zeros with <paramref name="rows"/> rows (1 where the model does not batch); variable dimensions are 1.</summary>
+    /// <summary>
+    /// Runs one batch of zeros with <paramref name="rows"/> rows (as given where the model does not
+    /// batch); variable dimensions are 1 and BYTES elements empty.
+    /// </summary>
     public void Warmup(int rows)
     {
         var batch = _batcher.Rent();
         try
         {
-            if (_signature.Batches)
-            {
-                var rowShapes = new long[_inputs.Length][];
-                var rowBytes = new nuint[_inputs.Length];
-                for (var m = 0; m < _inputs.Length; m++)
-                {
-                    rowShapes[m] = WarmupShape(_signature.Inputs[m].Shape[1..]);
-                    rowBytes[m] = ElementCount(rowShapes[m]) * (nuint)_signature.Inputs[m].DataType.ElementSize();
-                }
-                batch.Open(new ShapeSlot(0, rowShapes, rowBytes, 0));
-            }
-            else
-            {
-                var bytes = new nuint[_inputs.Length];
-                for (var m = 0; m < _inputs.Length; m++)
-                {
-                    var shape = WarmupShape(_signature.Inputs[m].Shape);
-                    shape.CopyTo(batch.InputShapes[m], 0);
-                    bytes[m] = ElementCount(shape) * (nuint)_signature.Inputs[m].DataType.ElementSize();
-                }
-                batch.OpenSingle(0, bytes, 1);
-            }
+            var bytes = new nuint[_inputs.Length];
             for (var m = 0; m < _inputs.Length; m++)
-                batch.InputRows(m, 0, rows).Clear();
+            {
+                var spec = _signature.Inputs[m];
+                var shape = batch.InputShapes[m];
+                for (var d = 0; d < shape.Length; d++)
+                    shape[d] = _signature.Batches && d == 0 ? rows : Math.Max(1, spec.Shape[d]);
+                var elements = (nuint)1;
+                foreach (var dim in shape)
+                    elements *= (nuint)dim;
+                // A BYTES element of zero length is its 4-byte length prefix, zero.
+                bytes[m] = elements * (nuint)(spec.DataType == DataType.Bytes ? sizeof(int) : spec.DataType.ElementSize());
+            }
+            batch.OpenSingle(0, bytes, rows);
+            for (var m = 0; m < _inputs.Length; m++)
+                batch.InputRows(m, 0, 1).Clear();
             Run(batch, rows);
         }
         finally
@@ -213,14 +210,15 @@ internal sealed unsafe class ModelInstance : IDisposable
     private void Run(Batch batch, int rows)
     {
         var batches = _signature.Batches;
+        _sliceRows = batches && !batch.Single;
         for (var m = 0; m < _inputs.Length; m++)
         {
             ref var view = ref _inputs[m];
             var shape = batch.InputShapes[m];
-            if (batches)
+            if (_sliceRows)
                 shape[0] = rows;
             view.Data = batch.InputBuffers[m]!.Pointer;
-            view.ByteLength = batch.InputRowBytes[m] * (nuint)rows;
+            view.ByteLength = batch.InputRowBytes[m] * (nuint)(batch.Single ? 1 : rows);
             view.Shape = shape;
         }
         for (var o = 0; o < _outputs.Length; o++)
@@ -289,31 +287,12 @@ internal sealed unsafe class ModelInstance : IDisposable
         view.Shape.CopyTo(shape, 0);
         var offset = (nuint)0;
         var length = view.ByteLength;
-        if (_signature.Batches)
+        if (_sliceRows)
         {
             shape[0] = entry.Rows;
             offset = _outputRowBytes[output] * (nuint)entry.RowStart;
             length = _outputRowBytes[output] * (nuint)entry.Rows;
         }
         return new ResponseOutput(spec.Name, spec.DataType, shape, (byte*)view.Data + offset, checked((int)length));
-    }
-
-    private static long[] WarmupShape(long[] shape)
-    {
-        var result = (long[])shape.Clone();
-        for (var d = 0; d < result.Length; d++)
-        {
-            if (result[d] < 0)
-                result[d] = 1;
-        }
-        return result;
-    }
-
-    private static nuint ElementCount(long[] shape)
-    {
-        nuint count = 1;
-        foreach (var dim in shape)
-            count *= (nuint)dim;
-        return count;
     }
 }

@@ -31,6 +31,10 @@ public sealed class ModelSignature
                 fixedRows &= input.Shape[d] >= 0;
         }
         HasFixedInputShapes = fixedRows;
+        foreach (var input in inputs)
+            HasBytes |= input.DataType == DataType.Bytes;
+        foreach (var output in outputs)
+            HasBytes |= output.DataType == DataType.Bytes;
     }
 
     public IReadOnlyList<TensorSpec> Inputs { get; }
@@ -40,6 +44,11 @@ public sealed class ModelSignature
     public bool Batches => MaxBatchSize > 0;
     /// <summary>True when no input has a variable non-batch dimension: every request fits one open batch.</summary>
     public bool HasFixedInputShapes { get; }
+    /// <summary>
+    /// True when an input or output is BYTES: such requests run one per batch (variable-length
+    /// elements do not fit fixed rows), even where the model batches.
+    /// </summary>
+    public bool HasBytes { get; }
 
     public int IndexOfInput(string name) => IndexOf(Inputs, name);
     public int IndexOfOutput(string name) => IndexOf(Outputs, name);

@@ -130,3 +130,90 @@ public sealed class RealModelTests : IAsyncLifetime
         }
     }
 }
+
+/// <summary>Every datatype of the protocol, BYTES included, through identity_all_types.</summary>
+public sealed class AllDatatypesTests : IAsyncLifetime
+{
+    private static readonly DataType[] s_types =
+    [
+        DataType.Bool, DataType.UInt8, DataType.UInt16, DataType.UInt32, DataType.UInt64, DataType.Int8, DataType.Int16,
+        DataType.Int32, DataType.Int64, DataType.Fp16, DataType.Fp32, DataType.Fp64, DataType.Bf16, DataType.Bytes,
+    ];
+
+    private ModelRepository _repository = null!;
+
+    public async Task InitializeAsync()
+    {
+        _repository = new ModelRepository(new ModelRepositoryOptions { Path = TestRepository.GeneratedModels, Models = ["identity_all_types"] });
+        await _repository.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await _repository.DisposeAsync();
+
+    [Fact]
+    public void Each_datatype_comes_back_as_it_went_in()
+    {
+        Assert.True(_repository.IsReady, string.Join("\n", _repository.GetIndex().Select(e => e.ToString())));
+        var completion = new CollectingCompletion();
+        var random = new Random(7);
+        var request = new InferenceRequest { Id = 1, ModelName = "identity_all_types", Completion = completion };
+        var sent = new Dictionary<string, byte[]>();
+        foreach (var type in s_types)
+        {
+            var name = type == DataType.Bytes ? "BYTES" : type.WireName();
+            byte[] data;
+            if (type == DataType.Bytes)
+            {
+                using var stream = new MemoryStream();
+                foreach (var text in (string[])["", "a", "héllo", "with\0nul", "x", new string('z', 300)])
+                {
+                    var utf8 = System.Text.Encoding.UTF8.GetBytes(text);
+                    stream.Write(BitConverter.GetBytes(utf8.Length));
+                    stream.Write(utf8);
+                }
+                data = stream.ToArray();
+            }
+            else
+            {
+                data = new byte[6 * type.ElementSize()];
+                random.NextBytes(data);
+                if (type == DataType.Bool)
+                    data = Array.ConvertAll(data, b => (byte)(b & 1));
+            }
+            sent[$"OUT_{name}"] = data;
+            ref var input = ref request.AddInput();
+            input.Name = $"IN_{name}";
+            input.DataType = type;
+            input.Shape = [2, 3];
+            input.Data = new System.Buffers.ReadOnlySequence<byte>(data);
+        }
+        _repository.Submit(request);
+        var answer = completion.Wait(1);
+        Assert.Equal(ErrorCode.Ok, answer.Error);
+        foreach (var (name, data) in sent)
+        {
+            Assert.Equal(data, answer.Raw[name]);
+            Assert.Equal([2L, 3], answer.Outputs[name].Shape);
+        }
+    }
+
+    [Fact]
+    public void Bytes_data_that_does_not_match_the_shape_is_refused_naming_the_input()
+    {
+        var completion = new CollectingCompletion();
+        var request = new InferenceRequest { Id = 2, ModelName = "identity_all_types", Completion = completion };
+        foreach (var type in s_types)
+        {
+            var name = type == DataType.Bytes ? "BYTES" : type.WireName();
+            ref var input = ref request.AddInput();
+            input.Name = $"IN_{name}";
+            input.DataType = type;
+            input.Shape = [1, 1];
+            input.Data = new System.Buffers.ReadOnlySequence<byte>(type == DataType.Bytes ? [5, 0, 0, 0, (byte)'a'] : new byte[type.ElementSize()]);
+        }
+        _repository.Submit(request);
+        var answer = completion.Wait(2);
+        Assert.Equal(ErrorCode.InvalidArgument, answer.Error);
+        Assert.Contains("input 'IN_BYTES': 5 bytes of data do not hold the 1 length-prefixed BYTES elements", answer.Message);
+    }
+}

@@ -7,7 +7,11 @@ using HighPerfInference.Server.Scheduling;
 namespace HighPerfInference.Server.Tests.Scheduling;
 
 /// <summary>An answer as a test sees it: error or the outputs copied out during Complete.</summary>
-internal sealed record Answer(ulong Id, ErrorCode Error, string? Message, string Version, Dictionary<string, (long[] Shape, float[] Data)> Outputs);
+internal sealed record Answer(ulong Id, ErrorCode Error, string? Message, string Version, Dictionary<string, (long[] Shape, float[] Data)> Outputs)
+{
+    /// <summary>Each output's bytes as they were handed over.</summary>
+    public Dictionary<string, byte[]> Raw { get; } = [];
+}
 
 /// <summary>Records every answer by request id; counts duplicates; lets a test wait for N answers.</summary>
 internal sealed class CollectingCompletion : IInferenceCompletion
@@ -26,6 +30,8 @@ internal sealed class CollectingCompletion : IInferenceCompletion
         foreach (var output in response.Outputs)
             outputs[output.Name] = ((long[])output.Shape.Clone(), MemoryMarshal.Cast<byte, float>(output.Data).ToArray());
         var answer = new Answer(request.Id, response.Error, response.ErrorMessage, response.ModelVersion, outputs);
+        foreach (var output in response.Outputs)
+            answer.Raw[output.Name] = output.Data.ToArray();
         if (!Answers.TryAdd(request.Id, answer))
             Interlocked.Increment(ref Duplicates);
         Interlocked.Increment(ref _count);
