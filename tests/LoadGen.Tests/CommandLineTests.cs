@@ -45,6 +45,16 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void The_http_port_of_a_binary_run_serves_metadata_and_metrics()
+    {
+        var options = RunOptions.Parse(["--model", "m", "--port", "18001", "--http-port", "18000"]);
+        Assert.Equal(18001, options.Port);
+        Assert.Equal(new Uri("http://127.0.0.1:18000/"), options.MetadataUrl);
+        Assert.Equal(new Uri("http://127.0.0.1:18000/metrics"), options.MetricsUrl);
+        Assert.Throws<UsageException>(() => RunOptions.Parse(["--model", "m", "--protocol", "http-json", "--http-port", "1"]));
+    }
+
+    [Fact]
     public void In_flight_per_connection_sets_the_concurrency()
     {
         var options = RunOptions.Parse(["--model", "m", "--connections", "4", "--in-flight", "64"]);

@@ -78,6 +78,8 @@ public sealed class RunOptions
         loadgen run --model NAME [options]         drive a server and report throughput and latency
           --protocol binary|http-json|http-binary  wire protocol (default binary)
           --host H --port P                        server (default 127.0.0.1, port 8001 binary / 8000 HTTP)
+          --http-port P                            the server's HTTP port for metadata and /metrics when the
+                                                   protocol is binary (default 8000)
           --model NAME [--model-version V]         the model to call
           --input NAME:DATATYPE:SHAPE              an input, e.g. INPUT0:FP32:1,16 (repeat per input);
                                                    without it the inputs come from the model metadata
@@ -94,7 +96,7 @@ public sealed class RunOptions
                                                    in flight)
           --warmup 2s --duration 5s                windows per step
           --metrics-url URL | --no-metrics         server /metrics read before and after each step
-                                                   (default http://HOST:8000/metrics, or the HTTP port)
+                                                   (default http://HOST:HTTP-PORT/metrics)
           --json FILE --csv FILE                   also write the results there
           --label TEXT                             the row name in reports (default protocol and model)
           --target server|baseline|echo            what is measured, for the suite report (default server)
@@ -107,7 +109,7 @@ public sealed class RunOptions
 
     private static readonly string[] s_options =
     [
-        "protocol", "host", "port", "model", "model-version", "input", "shape", "batch-size", "output", "input-data",
+        "protocol", "host", "port", "http-port", "model", "model-version", "input", "shape", "batch-size", "output", "input-data",
         "concurrency", "in-flight", "request-rate", "distribution", "connections", "warmup", "duration",
         "metrics-url", "json", "csv", "label", "target", "report-model", "max-error-rate", "seed", "drain-timeout",
     ];
@@ -157,7 +159,9 @@ public sealed class RunOptions
         var host = reader.String("host", "127.0.0.1")!;
         var port = reader.Int("port", isHttp ? 8000 : 8001, min: 1);
         var model = reader.Required("model");
-        var httpPort = isHttp ? port : 8000;
+        if (isHttp && reader.Has("http-port"))
+            throw new UsageException("--http-port is for the binary protocol; over HTTP it is --port");
+        var httpPort = isHttp ? port : reader.Int("http-port", 8000, min: 1);
 
         var inputs = new List<TensorSpec>();
         foreach (var text in reader.All("input"))
