@@ -37,7 +37,7 @@ internal sealed partial class InferEndpoint(IModelRepository repository, ServerO
             var body = await RequestBody.ReadAsync(context, call.Body, options.MaxRequestBodySize).ConfigureAwait(false);
             try
             {
-                format.Parse(context, body.Data, call, model, version, repository);
+                Parse(format, context, body.Data, call, model, version);
                 call.Request.ModelName = model;
                 call.Request.ModelVersion = version;
                 owned = false;
@@ -99,6 +99,19 @@ internal sealed partial class InferEndpoint(IModelRepository repository, ServerO
                 metrics.Record(format.Api, status, Stopwatch.GetTimestamp() - call.StartTimestamp);
                 pool.Return(call);
             }
+        }
+    }
+
+    /// <summary>Parses the request; text the JSON reader cannot decode (not UTF-8, a lone surrogate) is the client's error.</summary>
+    private void Parse(IInferFormat format, HttpContext context, ReadOnlySequence<byte> body, InferCall call, string model, string? version)
+    {
+        try
+        {
+            format.Parse(context, body, call, model, version, repository);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InferenceException(ErrorCode.InvalidArgument, "malformed JSON: " + e.Message);
         }
     }
 
