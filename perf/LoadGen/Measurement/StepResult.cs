@@ -43,7 +43,7 @@ public sealed record StepResult
     public required long Errors { get; init; }
     public required IReadOnlyDictionary<string, long> ErrorsByCode { get; init; }
     public required LatencySummary Latency { get; init; }
-    /// <summary>Open loop: how late the generator sent against the schedule (p99, microseconds).</summary>
+    /// <summary>Open loop: how late requests left against the schedule (p99, microseconds): waiting for a free slot, or a generator that cannot keep the pace.</summary>
     public double? SendLagP99Us { get; init; }
     public ServerSplit? Server { get; init; }
     /// <summary>
