@@ -59,6 +59,21 @@ public sealed class MalformedRequestTests(ServerFixture fixture)
         (await InferAsync(Http, "add_sub", Json(s_valid))).AssertOk();
     }
 
+    [Fact]
+    public async Task Mutated_predict_bodies_get_client_errors_and_the_server_stays_correct()
+    {
+        var random = new Random(4711);
+        var valid = Encoding.UTF8.GetBytes("""{"instances": [{"INPUT0": [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16], "INPUT1": [[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]]}], "signature_name": "x"}""");
+        for (var i = 0; i < Cases; i++)
+        {
+            var body = Mutate(valid, random);
+            using var response = await Http.PostAsync("v1/models/add_sub:predict", new ByteArrayContent(body));
+            Assert.True(response.StatusCode == HttpStatusCode.OK || (int)response.StatusCode is >= 400 and < 500,
+                $"case {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()} for {Encoding.UTF8.GetString(body)}");
+        }
+        (await InferAsync(Http, "add_sub", Json(s_valid))).AssertOk();
+    }
+
     /// <summary>One to three random edits: flip a byte, delete a run, duplicate a run, or cut the end off.</summary>
     private static byte[] Mutate(byte[] valid, Random random)
     {
