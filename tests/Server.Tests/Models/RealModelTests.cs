@@ -217,3 +217,24 @@ public sealed class AllDatatypesTests : IAsyncLifetime
         Assert.Contains("input 'IN_BYTES': 5 bytes of data do not hold the 1 length-prefixed BYTES elements", answer.Message);
     }
 }
+
+/// <summary>Configs that disagree with their model file.</summary>
+public sealed class ModelFileMismatchTests
+{
+    [Fact]
+    public async Task Batching_a_model_without_a_batch_dimension_or_a_missing_model_file_fails_naming_the_field()
+    {
+        using var folder = new TestRepository()
+            .Add("fixed", """{ "max_batch_size": 8 }""", [1], onnxFrom: "fixed_vec4")
+            .Add("declared", """{ "max_batch_size": 8, "input": [{ "name": "INPUT0", "data_type": "TYPE_INT32", "dims": [16] }] }""", [1], onnxFrom: "add_sub");
+        Directory.CreateDirectory(Path.Combine(folder.Path, "missing", "1"));
+        await using var repository = new ModelRepository(new ModelRepositoryOptions { Path = folder.Path });
+        await repository.StartAsync();
+        var index = repository.GetIndex().ToDictionary(e => e.Name);
+        Assert.EndsWith("fixed/config.json: max_batch_size: is 8, but input 'INPUT0' of the model has no variable first (batch) dimension (shape [4]); set max_batch_size to 0", index["fixed"].Reason);
+        Assert.EndsWith("declared/config.json: input: declares 'INPUT0' as TYPE_INT32 [16], the model has TYPE_FP32 [16]", index["declared"].Reason);
+        Assert.EndsWith("missing/1/model.onnx: default_model_filename: the model file does not exist", index["missing"].Reason);
+        Assert.All(index.Values, e => Assert.Equal(ModelState.Unavailable, e.State));
+        Assert.False(repository.IsReady);
+    }
+}
