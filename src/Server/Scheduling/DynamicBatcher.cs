@@ -354,6 +354,8 @@ public sealed class DynamicBatcher : IDisposable
                 continue;
             }
             var expected = elements * spec.DataType.ElementSize();
+            if (expected > Array.MaxLength)
+                return $"input '{spec.Name}': shape {Format(shape)} is too large";
             if (input.Data.Length != expected)
                 return $"input '{spec.Name}': {input.Data.Length} bytes of data, but shape {Format(shape)} of {spec.DataType.WireName()} needs {expected}";
         }
@@ -751,6 +753,7 @@ public sealed class DynamicBatcher : IDisposable
 
     internal static void Complete(InferenceRequest request, in InferenceResponse response)
     {
+        request.Batcher = null; // the answered request must not keep an unloaded model alive
         try
         {
             request.Completion?.Complete(request, response);
