@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Threading.Tasks.Sources;
@@ -25,7 +26,7 @@ internal sealed class InferCall : IInferenceCompletion, IValueTaskSource, IThrea
 
     private ManualResetValueTaskSourceCore<bool> _completion;
     private int _submittingThread;
-    private readonly List<string> _names = [];
+    private readonly List<(byte[] Utf8, string Name)> _names = [];
     private InputSlot[] _slots = [];
     private OutputRecord[] _outputs = new OutputRecord[4];
     private long[] _outputDims = new long[16];
@@ -103,14 +104,14 @@ internal sealed class InferCall : IInferenceCompletion, IValueTaskSource, IThrea
     /// </summary>
     public string Intern(ref Utf8JsonReader reader)
     {
-        foreach (var name in _names)
+        foreach (var (utf8, name) in _names)
         {
-            if (reader.ValueTextEquals(name))
+            if (reader.ValueTextEquals(utf8))
                 return name;
         }
         var value = reader.GetString()!;
         if (_names.Count < MaxCachedNames)
-            _names.Add(value);
+            _names.Add((Encoding.UTF8.GetBytes(value), value));
         return value;
     }
 
