@@ -163,7 +163,7 @@ public sealed class DataTypeTests : IAsyncLifetime
         Assert.Equal([.. BytesElements("plain"), 4, 0, 0, 0, 0, 1, 2, 255], answer.BinaryOutput("OUT_BYTES"));
     }
 
-    private static void AssertSameValues(string type, JsonElement expected, JsonElement actual)
+    internal static void AssertSameValues(string type, JsonElement expected, JsonElement actual)
     {
         var e = expected.EnumerateArray().ToArray();
         var a = actual.EnumerateArray().ToArray();

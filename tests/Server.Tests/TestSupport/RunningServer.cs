@@ -114,12 +114,12 @@ public sealed class RunningServer : IAsyncDisposable
 
 /// <summary>
 /// One real server shared by every test class in the "Server" collection: add_sub, add_sub_int32,
-/// identity_fp32, fixed_vec4 and mlp, with an 8 MiB request limit. Tests that change the server
+/// identity_fp32, identity_all_types, fixed_vec4 and mlp, with an 8 MiB request limit. Tests that change the server
 /// (unload, limits, fault injection) start their own <see cref="RunningServer"/>.
 /// </summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
-    public static readonly string[] Models = ["add_sub", "add_sub_int32", "identity_fp32", "fixed_vec4", "mlp"];
+    public static readonly string[] Models = ["add_sub", "add_sub_int32", "identity_fp32", "identity_all_types", "fixed_vec4", "mlp"];
 
     public const int MaxRequestBodySize = 8 * 1024 * 1024;
 
