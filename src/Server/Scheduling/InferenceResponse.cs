@@ -52,7 +52,10 @@ public readonly unsafe struct ResponseOutput(string name, DataType dataType, lon
 {
     public string Name { get; } = name;
     public DataType DataType { get; } = dataType;
-    /// <summary>This request's shape (batch dimension = its own row count).</summary>
+    /// <summary>
+    /// This request's shape (batch dimension = its own row count). Like <see cref="Data"/>, valid only
+    /// during <see cref="IInferenceCompletion.Complete"/>: the scheduler reuses the array.
+    /// </summary>
     public long[] Shape { get; } = shape;
     /// <summary>Valid only during <see cref="IInferenceCompletion.Complete"/>.</summary>
     public ReadOnlySpan<byte> Data => new(data, length);
