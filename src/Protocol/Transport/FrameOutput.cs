@@ -145,9 +145,15 @@ public sealed class FrameOutput
         try
         {
             var result = await pending.ConfigureAwait(false);
-            _backedUp = false;
-            while (MoveStagedFrames(result))
-                result = await _pipe.FlushAsync().ConfigureAwait(false);
+            while (true)
+            {
+                _backedUp = false;
+                if (!MoveStagedFrames(result))
+                    return;
+                var flush = _pipe.FlushAsync();
+                _backedUp = !flush.IsCompletedSuccessfully;
+                result = await flush.ConfigureAwait(false);
+            }
         }
         catch (Exception)
         {

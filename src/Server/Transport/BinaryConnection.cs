@@ -347,6 +347,11 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
         {
             WriteError(id, error.Code, error.Message);
         }
+        catch (Exception error) when (error is not ProtocolException)
+        {
+            LogUnexpected(_server.Logger, _context.ConnectionId, error);
+            WriteError(id, ErrorCode.Internal, "The model repository failed to answer.");
+        }
     }
 
     /// <summary>The scheduler's answer to one request, on whatever thread finished it.</summary>
