@@ -14,6 +14,9 @@ public static class BinaryTransportExtensions
     public static WebApplicationBuilder AddBinaryTransport(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(BinaryTransportOptions.Section).Get<BinaryTransportOptions>() ?? new BinaryTransportOptions();
+        // A drain must end, and its last answers go out, before Kestrel's shutdown timeout aborts the connections.
+        var shutdown = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        options.DrainTimeoutSeconds = Math.Min(options.DrainTimeoutSeconds, 0.8 * shutdown.ShutdownTimeoutSeconds);
         options.Validate();
         builder.Services.AddSingleton(options);
         builder.Services.TryAddSingleton(TimeProvider.System);

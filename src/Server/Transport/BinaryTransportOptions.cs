@@ -27,7 +27,7 @@ public sealed class BinaryTransportOptions
 
     /// <summary>
     /// How long a draining connection (after GoAway) waits for its accepted requests before it
-    /// answers the rest SHUTTING_DOWN and closes. Keep it below Server:ShutdownTimeoutSeconds,
+    /// answers the rest SHUTTING_DOWN and closes. At most 80% of Server:ShutdownTimeoutSeconds,
     /// after which Kestrel aborts connections without a word.
     /// </summary>
     public double DrainTimeoutSeconds { get; set; } = 25;
