@@ -99,14 +99,20 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
         {
             var result = await _input.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
+            var accepted = false;
             try
             {
                 if (FrameReader.TryReadFrame(ref buffer, FrameLimits.HandshakeMaxPayloadLength, out var header, out var payload))
-                    return Accept(header, payload);
+                    return accepted = Accept(header, payload);
             }
             finally
             {
-                _input.AdvanceTo(buffer.Start, buffer.End);
+                // Requests may follow the Hello in the same read: leave them unexamined so the read
+                // loop sees them at once.
+                if (accepted)
+                    _input.AdvanceTo(buffer.Start);
+                else
+                    _input.AdvanceTo(buffer.Start, buffer.End);
             }
             if (result.IsCompleted || _drainRequested)
                 return false;

@@ -24,6 +24,18 @@ public sealed class HandshakeTests(TransportFixture fixture) : IClassFixture<Tra
     }
 
     [Fact]
+    public async Task Requests_sent_right_behind_the_Hello_are_served()
+    {
+        await using var connection = await RawConnection.OpenAsync(fixture.Host.EndPoint);
+        await connection.SendAsync(Frames.Concat(Frames.Hello(), Frames.AddSub(1, 1), Frames.AddSub(2, 2)));
+
+        Assert.Equal(MessageType.HelloAck, (await connection.ReadAsync())!.Type);
+        var answers = (await connection.ReadAsync(2)).ToDictionary(frame => frame.Id);
+        Frames.AssertAddSub(answers[1], 1);
+        Frames.AssertAddSub(answers[2], 2);
+    }
+
+    [Fact]
     public async Task A_client_offering_only_newer_versions_is_refused_with_Unsupported()
     {
         await using var connection = await RawConnection.OpenAsync(fixture.Host.EndPoint);
