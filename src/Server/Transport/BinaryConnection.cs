@@ -32,6 +32,9 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
     /// <summary>How long a closing connection waits for its last frames to leave and its requests to be answered.</summary>
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(10);
 
+    private static readonly string s_versionRefusal =
+        $"This server supports protocol versions {ProtocolVersion.Min}..{ProtocolVersion.Max}.";
+
     private readonly ConnectionContext _context;
     private readonly BinaryConnectionHandler _server;
     private readonly PipeReader _input;
@@ -159,9 +162,6 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
         return true;
     }
 
-    private static readonly string s_versionRefusal =
-        $"This server supports protocol versions {ProtocolVersion.Min}..{ProtocolVersion.Max}.";
-
     private async ValueTask<Ending> ReadFramesAsync()
     {
         var maxPayload = _server.Options.MaxPayloadLength;
@@ -173,7 +173,7 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
                 await _output.WaitForDrainAsync().ConfigureAwait(false);
 
             var result = await _input.ReadAsync().ConfigureAwait(false);
-            _lastReceivedAt = _server.Time.GetTimestamp();
+            Volatile.Write(ref _lastReceivedAt, _server.Time.GetTimestamp());
             var buffer = result.Buffer;
             var throttled = false;
             try
@@ -240,7 +240,7 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
                     }
                     break;
                 case MessageType.Pong:
-                    Volatile.Write(ref _pingSentAt, 0);
+                    // Any frame shows the peer alive (OnHeartbeat); a Pong needs nothing more.
                     break;
                 case MessageType.ModelMetadataRequest:
                 case MessageType.ModelReadyRequest:
@@ -340,10 +340,13 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
                     break;
                 default:
                     var query = ModelRequest.Read(payload);
-                    var metadata = _server.Repository.GetMetadata(query.ModelName, NullIfEmpty(query.ModelVersion));
+                    // Encoded aside first (a rare message): a name too long for the wire fails
+                    // here, not half-way through a frame on the connection.
+                    var metadata = new ArrayBufferWriter<byte>();
+                    _server.Repository.GetMetadata(query.ModelName, NullIfEmpty(query.ModelVersion)).Write(metadata, id);
                     using (var frame = _output.BeginFrame())
                     {
-                        metadata.Write(frame.Writer, id);
+                        frame.Writer.Write(metadata.WrittenSpan);
                         frame.Complete();
                     }
                     break;
@@ -454,7 +457,7 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
         frame.CompleteLast();
     }
 
-    /// <summary>Called about once a second: handshake and idle timeouts, pings, the drain deadline.</summary>
+    /// <summary>The handler's heartbeat: handshake and idle timeouts, pings, the drain deadline.</summary>
     internal void OnHeartbeat(long now)
     {
         var time = _server.Time;
