@@ -1,3 +1,5 @@
+using HighPerfInference.NativeEngine.Interop;
+
 namespace HighPerfInference.NativeEngine;
 
 public enum ExecutionProviderKind
@@ -32,10 +34,31 @@ public sealed class ExecutionProviderOptions
     public long WorkspaceSize { get; set; }
 
     /// <summary>
+    /// The optimization profile for dynamic input dimensions, as ORT's <c>trt_profile_min_shapes</c>,
+    /// <c>trt_profile_opt_shapes</c> and <c>trt_profile_max_shapes</c>: <c>name:1x3x224x224,other:1x16</c>.
+    /// Null or empty leaves TensorRT to rebuild its engine for the shapes it meets. TensorRT only; all three or none.
+    /// </summary>
+    public string? ProfileMinShapes { get; set; }
+
+    /// <inheritdoc cref="ProfileMinShapes"/>
+    public string? ProfileOptShapes { get; set; }
+
+    /// <inheritdoc cref="ProfileMinShapes"/>
+    public string? ProfileMaxShapes { get; set; }
+
+    /// <summary>
     /// When the provider cannot be used (its libraries are missing or fail to load), skip it with a warning
     /// through <see cref="OrtEnvironment.Logger"/> instead of throwing; the session then runs on the CPU.
     /// </summary>
     public bool FallbackToCpu { get; set; }
+
+    /// <summary>
+    /// The full path of the first library <paramref name="kind"/> needs that is not beside libonnxruntime.so.1
+    /// (where ORT loads providers from), or null when all are there. Lets a host report a missing provider
+    /// before it opens a session.
+    /// </summary>
+    public static string? FindMissingLibrary(ExecutionProviderKind kind) =>
+        ExecutionProviders.FindMissingLibrary(kind, OrtLibrary.Directory) is { } missing ? Path.Combine(OrtLibrary.Directory, missing) : null;
 }
 
 /// <summary>A requested execution provider cannot be used; <see cref="MissingFile"/> names the absent library when that is why.</summary>

@@ -101,6 +101,12 @@ internal static unsafe class ExecutionProviders
             settings.Add(("trt_engine_cache_enable", "1"));
             settings.Add(("trt_engine_cache_path", options.EngineCachePath));
         }
+        if (!string.IsNullOrEmpty(options.ProfileMinShapes))
+        {
+            settings.Add(("trt_profile_min_shapes", options.ProfileMinShapes));
+            settings.Add(("trt_profile_opt_shapes", options.ProfileOptShapes ?? options.ProfileMinShapes));
+            settings.Add(("trt_profile_max_shapes", options.ProfileMaxShapes ?? options.ProfileMinShapes));
+        }
         Update(tensorRT, OrtApi.UpdateTensorRTProviderOptions, settings);
         if (options.UserComputeStream != 0)
         {

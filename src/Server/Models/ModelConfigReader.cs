@@ -80,7 +80,8 @@ public static class ModelConfigReader
             throw root.Error("default_model_filename", $"'{fileName}' must be a plain file name inside the version folder");
 
         var maxBatchSize = (int)root.Integer("max_batch_size", 0, 0, MaxBatchSizeLimit);
-        var warmup = ReadWarmup(root.Object("model_warmup", ["batches", "batch_size"]), maxBatchSize);
+        var provider = ReadExecutionProvider(root.Object("execution_provider", ["kind", "fp16", "engine_cache_path", "workspace_size", "fallback_to_cpu"]));
+        var warmup = ReadWarmup(root.Object("model_warmup", ["batches", "batch_size"]), maxBatchSize, provider.Kind);
         return new ModelConfig
         {
             Name = name,
@@ -92,7 +93,7 @@ public static class ModelConfigReader
             DynamicBatching = ReadDynamicBatching(root, maxBatchSize),
             InstanceGroups = ReadInstanceGroups(root),
             VersionPolicy = ReadVersionPolicy(root),
-            ExecutionProvider = ReadExecutionProvider(root.Object("execution_provider", ["kind", "fp16", "engine_cache_path", "workspace_size", "fallback_to_cpu"])),
+            ExecutionProvider = provider,
             IntraOpThreads = (int)root.Integer("intra_op_threads", 1, 0, 256),
             Warmup = warmup,
             TrafficSplit = ReadTrafficSplit(root),
@@ -233,10 +234,12 @@ public static class ModelConfigReader
         return config;
     }
 
-    private static WarmupConfig ReadWarmup(Fields? warmup, int maxBatchSize)
+    private static WarmupConfig ReadWarmup(Fields? warmup, int maxBatchSize, ExecutionProviderKind provider)
     {
+        // TensorRT builds its engine on a session's first run (minutes for a large model): by default one
+        // warmup batch per instance does that before the version reports READY.
         if (warmup is null)
-            return new WarmupConfig();
+            return new WarmupConfig { Batches = provider == ExecutionProviderKind.TensorRT ? 1 : 0 };
         return new WarmupConfig
         {
             Batches = (int)warmup.Integer("batches", 1, 0, 1000),

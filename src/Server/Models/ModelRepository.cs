@@ -29,10 +29,15 @@ public interface IModelBackendFactory
     IModelBackend Load(string modelPath, ModelConfig config);
 }
 
-/// <summary>The default factory: ONNX Runtime through NativeEngine.</summary>
-public sealed class OnnxBackendFactory : IModelBackendFactory
+/// <summary>The default factory: ONNX Runtime through NativeEngine; models on GPU share <paramref name="pinnedMemory"/>.</summary>
+public sealed class OnnxBackendFactory(PinnedMemory pinnedMemory, ILogger<OnnxBackendFactory> logger) : IModelBackendFactory
 {
-    public IModelBackend Load(string modelPath, ModelConfig config) => OnnxBackend.Load(modelPath, config);
+    public OnnxBackendFactory()
+        : this(new PinnedMemory(), NullLogger<OnnxBackendFactory>.Instance)
+    {
+    }
+
+    public IModelBackend Load(string modelPath, ModelConfig config) => OnnxBackend.Load(modelPath, config, pinnedMemory, logger);
 }
 
 /// <summary>
@@ -269,7 +274,7 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
         DynamicBatcher? batcher = null;
         try
         {
-            batcher = new DynamicBatcher(name, number.ToString(CultureInfo.InvariantCulture), backend, config.SchedulerOptions(_allocator));
+            batcher = new DynamicBatcher(name, number.ToString(CultureInfo.InvariantCulture), backend, config.SchedulerOptions(backend.Allocator ?? _allocator));
             batcher.Start(config.Warmup.Batches, config.Warmup.BatchSize);
             return new LoadedVersion(number, config, backend, batcher);
         }

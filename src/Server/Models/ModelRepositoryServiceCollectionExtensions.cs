@@ -12,8 +12,9 @@ public static class ModelRepositoryServiceCollectionExtensions
     /// Registers <see cref="ModelRepository"/> as <see cref="IModelRepository"/> and
     /// <see cref="IInferenceScheduler"/>, with options bound from <paramref name="section"/>
     /// (see <see cref="ModelRepositoryOptions"/>), and a hosted service that loads the models at
-    /// start and unloads them on shutdown. An <see cref="IBufferAllocator"/> registered beforehand
-    /// (the GPU path's pinned memory) is used for batch buffers.
+    /// start and unloads them on shutdown. Models on GPU take their batch buffers from the
+    /// <see cref="PinnedMemory"/> singleton; an <see cref="IBufferAllocator"/> registered beforehand
+    /// replaces host memory for the others.
     /// </summary>
     public static IServiceCollection AddModelRepository(this IServiceCollection services, IConfiguration section) =>
         services.AddModelRepository(options => section.Bind(options));
@@ -22,6 +23,7 @@ public static class ModelRepositoryServiceCollectionExtensions
     public static IServiceCollection AddModelRepository(this IServiceCollection services, Action<ModelRepositoryOptions> configure)
     {
         services.AddOptions<ModelRepositoryOptions>().Configure(configure);
+        services.TryAddSingleton<PinnedMemory>();
         services.TryAddSingleton<IModelBackendFactory, OnnxBackendFactory>();
         services.TryAddSingleton(provider => new ModelRepository(
             provider.GetRequiredService<IOptions<ModelRepositoryOptions>>().Value,

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using HighPerfInference.NativeEngine;
+using HighPerfInference.NativeEngine.Gpu;
 using HighPerfInference.Protocol;
 using HighPerfInference.Server.Scheduling;
 using SessionOptions = HighPerfInference.NativeEngine.SessionOptions;
@@ -13,46 +14,78 @@ public readonly record struct InstancePlacement(ExecutionProviderKind Provider, 
 
 /// <summary>
 /// A model version loaded through NativeEngine: one ONNX Runtime session per instance (as Triton's
-/// ORT backend does), so instances never share an intra-op thread pool or a GPU stream.
+/// ORT backend does), so instances never share an intra-op thread pool or a GPU stream. An instance on
+/// GPU owns a CUDA stream that its session runs on (ORT's user_compute_stream), and the version's batch
+/// buffers come from the pinned memory pool.
 /// </summary>
 public sealed class OnnxBackend : IModelBackend
 {
+    private static readonly InstancePlacement s_cpu = new(ExecutionProviderKind.Cpu, 0);
+
     private readonly string _path;
     private readonly ModelConfig _config;
     private readonly IReadOnlyList<InstancePlacement> _placements;
-    /// <summary>The session opened at load to read the signature; the first runner takes it over.</summary>
+    private readonly TensorRTProfile? _tensorRTProfile;
+    /// <summary>The CPU session opened at load to read the signature; the first CPU runner takes it over.</summary>
     private InferenceSession? _firstSession;
 
-    private OnnxBackend(string path, ModelConfig config, IReadOnlyList<InstancePlacement> placements, InferenceSession session, ModelSignature signature)
+    private OnnxBackend(string path, ModelConfig config, IReadOnlyList<InstancePlacement> placements, InferenceSession? session,
+        ModelSignature signature, TensorRTProfile? tensorRTProfile, IBufferAllocator? allocator)
     {
         _path = path;
         _config = config;
         _placements = placements;
         _firstSession = session;
+        _tensorRTProfile = tensorRTProfile;
         Signature = signature;
+        Allocator = allocator;
     }
 
     public ModelSignature Signature { get; }
 
+    /// <summary>The pinned memory pool's allocator when an instance runs on GPU; null (host memory) otherwise.</summary>
+    public IBufferAllocator? Allocator { get; }
+
+    /// <summary>Where each instance runs, after any fallback to the CPU.</summary>
+    public IReadOnlyList<InstancePlacement> Placements => _placements;
+
     /// <summary>
     /// Opens the model at <paramref name="path"/> for <paramref name="config"/> and checks that they
     /// agree (batch dimension, declared inputs and outputs, supported datatypes). Throws
-    /// <see cref="ModelConfigException"/> for a disagreement and <see cref="OrtException"/> when ORT
-    /// cannot load the model or its execution provider.
+    /// <see cref="ModelConfigException"/> for a disagreement, <see cref="OrtException"/> when ORT
+    /// cannot load the model or its execution provider, and <see cref="InferenceException"/> (Unavailable)
+    /// when the config places it on a GPU this process cannot use and does not allow the CPU fallback.
+    /// Models on GPU take their batch buffers from <paramref name="pinnedMemory"/>.
     /// </summary>
-    public static OnnxBackend Load(string path, ModelConfig config)
+    public static OnnxBackend Load(string path, ModelConfig config, PinnedMemory pinnedMemory, ILogger logger)
     {
         if (!File.Exists(path))
             throw new ModelConfigException(path, "default_model_filename", "the model file does not exist");
-        var placements = config.InstancePlacements();
-        var session = Open(path, config, placements.Count > 0 ? placements[0] : default);
+        var placements = Place(config, logger);
+        // The signature comes from a CPU session: a GPU session needs its instance's stream, and TensorRT's
+        // profile is built from the signature. A CPU model keeps this session for its first instance.
+        var session = Open(path, config, s_cpu);
         try
         {
             var signature = new ModelSignature(
                 Specs(path, config, session.Inputs, config.Inputs, "input"),
                 Specs(path, config, session.Outputs, config.Outputs, "output"),
                 config.MaxBatchSize);
-            return new OnnxBackend(path, config, placements, session, signature);
+            TensorRTProfile? profile = null;
+            IBufferAllocator? allocator = null;
+            foreach (var placement in placements)
+            {
+                if (placement.Provider == ExecutionProviderKind.Cpu)
+                    continue;
+                allocator ??= pinnedMemory.Allocator(placement.DeviceId);
+                if (placement.Provider == ExecutionProviderKind.TensorRT)
+                    profile ??= GpuSupport.TensorRTProfile(signature.Inputs, config.MaxBatchSize, config.DynamicBatching?.PreferredBatchSizes ?? []);
+            }
+            var keep = placements[0].Provider == ExecutionProviderKind.Cpu;
+            var backend = new OnnxBackend(path, config, placements, keep ? session : null, signature, profile, allocator);
+            if (!keep)
+                session.Dispose();
+            return backend;
         }
         catch
         {
@@ -63,13 +96,46 @@ public sealed class OnnxBackend : IModelBackend
 
     public IModelRunner CreateRunner(int index)
     {
-        var session = Interlocked.Exchange(ref _firstSession, null) ?? Open(_path, _config, _placements[index]);
-        return new OnnxRunner(session, Signature);
+        var placement = _placements[index];
+        if (placement.Provider == ExecutionProviderKind.Cpu)
+            return new OnnxRunner(Interlocked.Exchange(ref _firstSession, null) ?? Open(_path, _config, placement), Signature, stream: null);
+        var stream = CudaStream.Create(placement.DeviceId);
+        try
+        {
+            return new OnnxRunner(Open(_path, _config, placement, stream.NativeHandle, _tensorRTProfile), Signature, stream);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
     }
 
     public void Dispose() => Interlocked.Exchange(ref _firstSession, null)?.Dispose();
 
-    private static InferenceSession Open(string path, ModelConfig config, InstancePlacement placement)
+    /// <summary>
+    /// The configured placements when every GPU they name can run its provider; otherwise all on the CPU with a
+    /// warning when execution_provider.fallback_to_cpu allows it, else an Unavailable error that says what is missing.
+    /// </summary>
+    private static IReadOnlyList<InstancePlacement> Place(ModelConfig config, ILogger logger)
+    {
+        var placements = config.InstancePlacements();
+        foreach (var placement in placements)
+        {
+            if (placement.Provider == ExecutionProviderKind.Cpu || GpuSupport.UnavailableReason(placement.Provider, placement.DeviceId) is not { } reason)
+                continue;
+            var problem = $"the {placement.Provider} execution provider on GPU {placement.DeviceId} is not available: {reason}";
+            if (!config.ExecutionProvider.FallbackToCpu)
+                throw new InferenceException(ErrorCode.Unavailable, $"{problem} Set execution_provider.fallback_to_cpu to run the model on the CPU instead.");
+            logger.LogWarning("Model {Model}: {Problem} Running all {Count} instances on the CPU (execution_provider.fallback_to_cpu).", config.Name, problem, placements.Count);
+            var cpu = new InstancePlacement[placements.Count];
+            Array.Fill(cpu, s_cpu);
+            return cpu;
+        }
+        return placements;
+    }
+
+    private static InferenceSession Open(string path, ModelConfig config, InstancePlacement placement, nint stream = 0, TensorRTProfile? profile = null)
     {
         using var options = new SessionOptions
         {
@@ -86,6 +152,10 @@ public sealed class OnnxBackend : IModelBackend
                 Fp16 = config.ExecutionProvider.Fp16,
                 EngineCachePath = config.ExecutionProvider.EngineCachePath,
                 WorkspaceSize = config.ExecutionProvider.WorkspaceSize,
+                UserComputeStream = stream,
+                ProfileMinShapes = profile?.MinShapes,
+                ProfileOptShapes = profile?.OptShapes,
+                ProfileMaxShapes = profile?.MaxShapes,
                 FallbackToCpu = config.ExecutionProvider.FallbackToCpu,
             });
         }
@@ -170,9 +240,9 @@ public sealed class OnnxBackend : IModelBackend
 /// (and checked by shape), so a steady stream of batches creates no new OrtValue; outputs of
 /// unknown shape are allocated by ORT and kept until the next run. BYTES tensors are converted:
 /// inputs from length-prefixed elements to an ORT string tensor, string outputs back into
-/// length-prefixed elements in a buffer of the runner's.
+/// length-prefixed elements in a buffer of the runner's. A runner on GPU owns its session's CUDA stream.
 /// </summary>
-internal sealed unsafe class OnnxRunner(InferenceSession session, ModelSignature signature) : IModelRunner
+internal sealed unsafe class OnnxRunner(InferenceSession session, ModelSignature signature, CudaStream? stream) : IModelRunner
 {
     /// <summary>Cached tensors before the cache is emptied; enough for a few pooled batches at every batch size.</summary>
     private const int CacheLimit = 4096;
@@ -240,6 +310,7 @@ internal sealed unsafe class OnnxRunner(InferenceSession session, ModelSignature
         ReleaseOrtOutputs();
         ClearCache();
         session.Dispose();
+        stream?.Dispose(); // after the session, which may still have work queued on it
     }
 
     private OrtValue Tensor(in TensorView view)

@@ -1,3 +1,6 @@
+using HighPerfInference.Server.Scheduling;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace HighPerfInference.Server.Observability;
 
 /// <summary>GET /metrics: every <see cref="IMetricsSource"/> in the Prometheus text format.</summary>
@@ -9,6 +12,8 @@ public static class MetricsEndpoint
         services.AddSingleton<IMetricsSource>(static services => services.GetRequiredService<HttpMetrics>());
         services.AddSingleton<IMetricsSource, ModelMetrics>();
         services.AddSingleton<IMetricsSource, ProcessMetrics>();
+        services.TryAddSingleton<PinnedMemory>();
+        services.AddSingleton<IMetricsSource, PinnedPoolMetrics>();
         return services;
     }
 

@@ -36,6 +36,9 @@ public interface IModelBackend : IDisposable
 {
     ModelSignature Signature { get; }
 
+    /// <summary>Where this version's batch buffers come from (pinned memory on GPU); null = the scheduler's default.</summary>
+    IBufferAllocator? Allocator => null;
+
     /// <summary>Creates the runner of instance <paramref name="index"/> (0-based, in instance_group order).</summary>
     IModelRunner CreateRunner(int index);
 }

@@ -47,9 +47,11 @@ public sealed partial class MetricsTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task The_exposition_is_well_formed()
+    public async Task The_exposition_is_well_formed() => AssertWellFormed(await ScrapeAfterOneInferenceAsync());
+
+    /// <summary>Each family has one HELP then one TYPE line, and every sample line parses and belongs to the family before it.</summary>
+    internal static void AssertWellFormed(string text)
     {
-        var text = await ScrapeAfterOneInferenceAsync();
         Assert.EndsWith("\n", text, StringComparison.Ordinal);
         var typed = new HashSet<string>();
         string? family = null;
@@ -79,10 +81,11 @@ public sealed partial class MetricsTests(ServerFixture fixture)
     /// so the test accepts lint findings on nv_ metrics only. scripts/install-deps installs it.
     /// </summary>
     [Fact]
-    public async Task Promtool_accepts_the_exposition()
+    public async Task Promtool_accepts_the_exposition() => await AssertPromtoolAcceptsAsync(await ScrapeAfterOneInferenceAsync());
+
+    internal static async Task AssertPromtoolAcceptsAsync(string text)
     {
         Assert.True(File.Exists("/usr/bin/promtool"), "promtool is missing: scripts/install-deps installs Debian's prometheus package");
-        var text = await ScrapeAfterOneInferenceAsync();
         using var promtool = Process.Start(new ProcessStartInfo("/usr/bin/promtool", "check metrics")
         {
             RedirectStandardInput = true,
@@ -100,7 +103,7 @@ public sealed partial class MetricsTests(ServerFixture fixture)
             Assert.StartsWith("nv_", finding, StringComparison.Ordinal);
     }
 
-    private static Dictionary<string, double> Samples(string text)
+    internal static Dictionary<string, double> Samples(string text)
     {
         var samples = new Dictionary<string, double>();
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
