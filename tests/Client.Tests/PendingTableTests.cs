@@ -94,7 +94,7 @@ public sealed class PendingTableTests
         var pending = new[] { table.TryRent(s_never, default)!, table.TryRent(s_never, default)! };
         var tasks = pending.Select(request => request.Task.AsTask()).ToArray();
 
-        table.FailAll(new InferenceException(ErrorCode.Unavailable, "lost"));
+        table.FailAll(ErrorCode.Unavailable, "lost");
         Assert.False(pending[0].ReleaseWire());
 
         foreach (var task in tasks)

@@ -13,8 +13,7 @@ namespace HighPerfInference.Client.Binary;
 /// </summary>
 internal sealed class ClientConnection
 {
-    private static readonly InferenceException s_connectionLost =
-        new(ErrorCode.Unavailable, "The connection to the server was lost before the answer came.");
+    private const string ConnectionLost = "The connection to the server was lost before the answer came.";
 
     private readonly Socket _socket;
     private readonly PipeReader _input;
@@ -89,9 +88,10 @@ internal sealed class ClientConnection
         {
             var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
+            var read = false;
             try
             {
-                if (FrameReader.TryReadFrame(ref buffer, FrameLimits.HandshakeMaxPayloadLength, out var header, out var payload))
+                if (read = FrameReader.TryReadFrame(ref buffer, FrameLimits.HandshakeMaxPayloadLength, out var header, out var payload))
                 {
                     if (header.Type == MessageType.Error)
                     {
@@ -108,7 +108,11 @@ internal sealed class ClientConnection
             }
             finally
             {
-                input.AdvanceTo(buffer.Start, buffer.End);
+                // Frames behind the HelloAck stay unexamined for the receive loop.
+                if (read)
+                    input.AdvanceTo(buffer.Start);
+                else
+                    input.AdvanceTo(buffer.Start, buffer.End);
             }
             if (result.IsCompleted)
                 throw new InferenceException(ErrorCode.Unavailable, "The server closed the connection during the handshake.");
@@ -137,7 +141,7 @@ internal sealed class ClientConnection
         where TFrame : struct, IRequestFrame
     {
         if (_draining)
-            return Refuse(pending, s_goneAway);
+            return Refuse(pending, new InferenceException(ErrorCode.ShuttingDown, "The server is draining this connection (GoAway)."));
         bool dropped;
         try
         {
@@ -153,7 +157,7 @@ internal sealed class ClientConnection
             return Refuse(pending, error);
         }
         // The output closed before the frame went out; the receive loop may have failed its requests already.
-        return dropped ? Refuse(pending, s_connectionLost) : pending.Task;
+        return dropped ? Refuse(pending, new InferenceException(ErrorCode.Unavailable, ConnectionLost)) : pending.Task;
     }
 
     private static ValueTask<ReceivedFrame> Refuse(PendingRequest pending, Exception error)
@@ -162,9 +166,6 @@ internal sealed class ClientConnection
         pending.ReleaseWire();
         return pending.Task;
     }
-
-    private static readonly InferenceException s_goneAway =
-        new(ErrorCode.ShuttingDown, "The server is draining this connection (GoAway).");
 
     /// <summary>Tells the server a caller gave up on request <paramref name="id"/>, so it can drop it if still queued.</summary>
     private void SendCancel(ulong id)
@@ -176,7 +177,7 @@ internal sealed class ClientConnection
 
     private async Task ReceiveAsync()
     {
-        var error = s_connectionLost;
+        var (code, message) = (ErrorCode.Unavailable, ConnectionLost);
         try
         {
             var maxPayload = Server.MaxPayloadLength;
@@ -190,7 +191,7 @@ internal sealed class ClientConnection
                     {
                         if (Dispatch(header, payload) is { } fatal)
                         {
-                            error = fatal;
+                            (code, message) = (fatal.Code, fatal.Message);
                             return;
                         }
                     }
@@ -205,7 +206,7 @@ internal sealed class ClientConnection
         }
         catch (ProtocolException malformed)
         {
-            error = new InferenceException(ErrorCode.ProtocolError, $"The server sent a malformed frame: {malformed.Message}");
+            (code, message) = (ErrorCode.ProtocolError, $"The server sent a malformed frame: {malformed.Message}");
         }
         catch (Exception lost) when (lost is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -213,12 +214,12 @@ internal sealed class ClientConnection
         }
         finally
         {
-            Shutdown(error);
+            Shutdown(code, message);
         }
     }
 
     /// <summary>Handles one frame from the server; returns the error that ends the connection, if it does.</summary>
-    private InferenceException? Dispatch(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    private ErrorMessage? Dispatch(in FrameHeader header, in ReadOnlySequence<byte> payload)
     {
         var id = header.RequestId;
         switch (header.Type)
@@ -236,12 +237,11 @@ internal sealed class ClientConnection
                 return null;
             case MessageType.Error:
                 var error = ErrorMessage.Read(payload);
-                var exception = new InferenceException(error.Code, error.Message);
                 if (id == 0)
-                    return exception;
+                    return error;
                 if (_table.Find(id) is { } failed)
                 {
-                    failed.Fail(exception);
+                    failed.Fail(new InferenceException(error.Code, error.Message));
                     failed.ReleaseWire();
                 }
                 return null;
@@ -260,16 +260,16 @@ internal sealed class ClientConnection
                 _onUnusable(this);
                 return null;
             default:
-                return new InferenceException(ErrorCode.ProtocolError, $"The server sent an unexpected {header.Type} frame.");
+                return new ErrorMessage(ErrorCode.ProtocolError, $"The server sent an unexpected {header.Type} frame.");
         }
     }
 
-    private void Shutdown(InferenceException error)
+    private void Shutdown(ErrorCode code, string message)
     {
         _closed = true;
         Interlocked.Increment(ref _counters.ConnectionsClosed);
         _output.Close();
-        _table.FailAll(error);
+        _table.FailAll(code, message);
         _onUnusable(this);
         _socket.Dispose();
         _input.Complete();

@@ -1,3 +1,5 @@
+using HighPerfInference.Protocol;
+
 namespace HighPerfInference.Client.Binary;
 
 /// <summary>
@@ -68,14 +70,14 @@ internal sealed class PendingTable
         return pending.IsOnWire && pending.Id == id ? pending : null;
     }
 
-    /// <summary>Fails every request still on the wire; the connection is gone.</summary>
-    public void FailAll(Exception error)
+    /// <summary>Fails every request still on the wire, each with its own exception; the connection is gone.</summary>
+    public void FailAll(ErrorCode code, string message)
     {
         foreach (var pending in _slots)
         {
             if (!pending.IsOnWire)
                 continue;
-            pending.Fail(error);
+            pending.Fail(new InferenceException(code, message));
             pending.ReleaseWire();
         }
     }
