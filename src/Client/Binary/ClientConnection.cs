@@ -41,6 +41,8 @@ internal sealed class ClientConnection
     /// <summary>False once the connection closed or the server sent GoAway.</summary>
     public bool IsUsable => !_draining && !_closed;
 
+    public bool IsClosed => _closed;
+
     /// <summary>True when a request can go out without waiting for a free slot.</summary>
     public bool HasRoom => _table.InFlight < _table.Capacity;
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 
 namespace HighPerfInference.Client.Binary;
@@ -12,6 +13,8 @@ internal sealed class ConnectionPool
     private readonly EndPoint _endpoint;
     private readonly InferenceClientOptions _options;
     private readonly Slot[] _slots;
+    // Every connection not closed yet, draining ones (out of their slot after GoAway) included.
+    private readonly ConcurrentDictionary<ClientConnection, byte> _open = new();
     private uint _next;
     private volatile bool _disposed;
 
@@ -73,11 +76,8 @@ internal sealed class ConnectionPool
     {
         _disposed = true;
         var closing = new List<Task>();
-        foreach (var slot in _slots)
-        {
-            if (slot.Take() is { } connection)
-                closing.Add(connection.CloseAsync());
-        }
+        foreach (var connection in _open.Keys)
+            closing.Add(connection.CloseAsync());
         await Task.WhenAll(closing).ConfigureAwait(false);
     }
 
@@ -103,7 +103,10 @@ internal sealed class ConnectionPool
 
         private async Task<ClientConnection> OpenAsync(ConnectionPool pool)
         {
-            var connection = await ClientConnection.ConnectAsync(pool._endpoint, pool._options, OnUnusable, pool.Counters, CancellationToken.None).ConfigureAwait(false);
+            var connection = await ClientConnection.ConnectAsync(pool._endpoint, pool._options, unusable => OnUnusable(pool, unusable), pool.Counters, CancellationToken.None).ConfigureAwait(false);
+            pool._open.TryAdd(connection, 0);
+            if (connection.IsClosed)
+                pool._open.TryRemove(connection, out _);
             _connection = connection;
             if (pool._disposed)
             {
@@ -114,23 +117,15 @@ internal sealed class ConnectionPool
         }
 
         /// <summary>The connection closed or is draining: forget it, so the next call opens a new one.</summary>
-        private void OnUnusable(ClientConnection connection)
+        private void OnUnusable(ConnectionPool pool, ClientConnection connection)
         {
             lock (_sync)
             {
                 if (_connection == connection)
                     _connection = null;
             }
-        }
-
-        public ClientConnection? Take()
-        {
-            lock (_sync)
-            {
-                var connection = _connection;
-                _connection = null;
-                return connection;
-            }
+            if (connection.IsClosed)
+                pool._open.TryRemove(connection, out _);
         }
     }
 }
