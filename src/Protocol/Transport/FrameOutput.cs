@@ -90,7 +90,6 @@ public sealed class FrameOutput
             FlushLoop();
     }
 
-
     /// <summary>Drops every frame from now on (the peer is gone or the stream is broken).</summary>
     public void Close()
     {
@@ -206,11 +205,10 @@ public sealed class FrameOutput
     public ref struct FrameScope
     {
         private readonly FrameOutput _owner;
+        private readonly bool _dropped;
         private bool _completed;
         private bool _last;
         private bool _ended;
-
-        private readonly bool _dropped;
 
         internal FrameScope(FrameOutput owner, IBufferWriter<byte> writer, bool dropped)
         {
