@@ -106,6 +106,7 @@ public sealed class InferenceClient : IAsyncDisposable
         var deadline = new CallDeadline(timeout);
         for (var attempt = 1; ; attempt++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
                 var left = deadline.Left;
