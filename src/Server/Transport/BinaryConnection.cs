@@ -368,6 +368,7 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
     {
         var pooled = (PooledRequest)request.State!;
         var id = request.Id;
+        _slots.BeginAnswer(pooled);
         try
         {
             if (!response.IsSuccess)
@@ -381,7 +382,7 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
             LogUnexpected(_server.Logger, _context.ConnectionId, error);
             _context.Abort(new ConnectionAbortedException("A response could not be written.", error));
         }
-        if (_slots.Return(pooled) == 0 && _phase == Draining)
+        if (_slots.EndAnswer(pooled) == 0 && _phase == Draining)
             _input.CancelPendingRead();
     }
 

@@ -38,12 +38,15 @@ internal sealed class RequestSlots(int limit)
     private readonly Stack<PooledRequest> _free = new();
     private TaskCompletionSource? _idle;
 
+    private int _answering;
+
+    /// <summary>Requests in flight or still having their answer written.</summary>
     public int Count
     {
         get
         {
             lock (_sync)
-                return _inFlight.Count;
+                return _inFlight.Count + _answering;
         }
     }
 
@@ -68,21 +71,42 @@ internal sealed class RequestSlots(int limit)
         return ErrorCode.Ok;
     }
 
-    /// <summary>Gives back a request that was answered (or never submitted); returns how many stay in flight.</summary>
-    public int Return(PooledRequest pooled)
+    /// <summary>
+    /// Frees the request's id and its place under the limit before its answer is written: a client
+    /// may send a new request with the same id the moment it reads the answer. The object itself
+    /// stays out of the pool until <see cref="EndAnswer"/>.
+    /// </summary>
+    public void BeginAnswer(PooledRequest pooled)
     {
-        var id = pooled.Request.Id;
+        lock (_sync)
+        {
+            _inFlight.Remove(pooled.Request.Id);
+            _answering++;
+        }
+    }
+
+    /// <summary>Gives back a request whose answer was written; returns how many stay in flight.</summary>
+    public int EndAnswer(PooledRequest pooled)
+    {
         pooled.Request.Reset();
         lock (_sync)
         {
-            _inFlight.Remove(id);
+            _answering--;
             _free.Push(pooled);
-            if (_inFlight.Count != 0)
-                return _inFlight.Count;
+            var count = _inFlight.Count + _answering;
+            if (count != 0)
+                return count;
             _idle?.TrySetResult();
             _idle = null;
             return 0;
         }
+    }
+
+    /// <summary>Gives back a request that was never submitted.</summary>
+    public void Return(PooledRequest pooled)
+    {
+        BeginAnswer(pooled);
+        EndAnswer(pooled);
     }
 
     /// <summary>The submitted request with this id, or null.</summary>
@@ -112,7 +136,7 @@ internal sealed class RequestSlots(int limit)
     {
         lock (_sync)
         {
-            if (_inFlight.Count == 0)
+            if (_inFlight.Count + _answering == 0)
                 return Task.CompletedTask;
             _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return _idle.Task;
