@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using HighPerfInference.LoadGen.Cli;
 using HighPerfInference.LoadGen.Echo;
@@ -153,15 +154,25 @@ public class LoadRunnerTests
         return app;
     }
 
-    private sealed class StrictIdHandler : ConnectionHandler
+    /// <summary>
+    /// A binary-protocol peer for these tests: answers the handshake announcing <paramref name="maxInFlight"/>,
+    /// and every other frame by the rule <see cref="NewConnection"/> makes for its connection.
+    /// </summary>
+    private abstract class ScriptedHandler(uint maxInFlight) : ConnectionHandler
     {
         private static readonly byte[] s_response = BinaryFrames.InferResponse("m", s_addSub);
+
+        /// <summary>The answering rule of one connection (it may keep state for that connection).</summary>
+        protected abstract Action<PipeWriter, ulong> NewConnection();
+
+        protected static void Respond(PipeWriter output, ulong requestId) =>
+            BinaryFrames.WriteWithRequestId(output, s_response, MessageType.InferResponse, requestId);
 
         public override async Task OnConnectedAsync(ConnectionContext connection)
         {
             var input = connection.Transport.Input;
             var output = connection.Transport.Output;
-            var seen = new HashSet<ulong>();
+            var answer = NewConnection();
             while (true)
             {
                 var result = await input.ReadAsync();
@@ -169,81 +180,63 @@ public class LoadRunnerTests
                 while (FrameReader.TryReadFrame(ref buffer, FrameLimits.DefaultMaxPayloadLength, out var header, out _))
                 {
                     if (header.Type == MessageType.Hello)
-                        new HelloAck(1, FrameLimits.DefaultMaxPayloadLength, 64, 0, "test", "1").Write(output);
-                    else if (!seen.Add(header.RequestId))
-                        ErrorMessage.Write(output, header.RequestId, ErrorCode.InvalidArgument, "id reused");
+                        new HelloAck(1, FrameLimits.DefaultMaxPayloadLength, maxInFlight, 0, "test", "1").Write(output);
                     else
-                        BinaryFrames.WriteWithRequestId(output, s_response, MessageType.InferResponse, header.RequestId);
+                        answer(output, header.RequestId);
                 }
                 input.AdvanceTo(buffer.Start, buffer.End);
                 await output.FlushAsync();
                 if (result.IsCompleted)
                     return;
             }
+        }
+    }
+
+    /// <summary>Refuses a request id it has seen before on the connection.</summary>
+    private sealed class StrictIdHandler() : ScriptedHandler(64)
+    {
+        protected override Action<PipeWriter, ulong> NewConnection()
+        {
+            var seen = new HashSet<ulong>();
+            return (output, id) =>
+            {
+                if (seen.Add(id))
+                    Respond(output, id);
+                else
+                    ErrorMessage.Write(output, id, ErrorCode.InvalidArgument, "id reused");
+            };
         }
     }
 
     /// <summary>Answers the first request twice.</summary>
-    private sealed class DoubleAnswerHandler : ConnectionHandler
+    private sealed class DoubleAnswerHandler() : ScriptedHandler(64)
     {
-        private static readonly byte[] s_response = BinaryFrames.InferResponse("m", s_addSub);
-
-        public override async Task OnConnectedAsync(ConnectionContext connection)
+        protected override Action<PipeWriter, ulong> NewConnection()
         {
-            var input = connection.Transport.Input;
-            var output = connection.Transport.Output;
             var first = true;
-            while (true)
+            return (output, id) =>
             {
-                var result = await input.ReadAsync();
-                var buffer = result.Buffer;
-                while (FrameReader.TryReadFrame(ref buffer, FrameLimits.DefaultMaxPayloadLength, out var header, out _))
-                {
-                    if (header.Type == MessageType.Hello)
-                    {
-                        new HelloAck(1, FrameLimits.DefaultMaxPayloadLength, 64, 0, "test", "1").Write(output);
-                        continue;
-                    }
-                    BinaryFrames.WriteWithRequestId(output, s_response, MessageType.InferResponse, header.RequestId);
-                    if (first)
-                        BinaryFrames.WriteWithRequestId(output, s_response, MessageType.InferResponse, header.RequestId);
-                    first = false;
-                }
-                input.AdvanceTo(buffer.Start, buffer.End);
-                await output.FlushAsync();
-                if (result.IsCompleted)
-                    return;
-            }
+                Respond(output, id);
+                if (first)
+                    Respond(output, id);
+                first = false;
+            };
         }
     }
 
-    private sealed class HalfOverloadedHandler : ConnectionHandler
+    /// <summary>Answers every other request OVERLOADED.</summary>
+    private sealed class HalfOverloadedHandler() : ScriptedHandler(4096)
     {
-        private static readonly byte[] s_response = BinaryFrames.InferResponse("m", s_addSub);
-
-        public override async Task OnConnectedAsync(ConnectionContext connection)
+        protected override Action<PipeWriter, ulong> NewConnection()
         {
-            var input = connection.Transport.Input;
-            var output = connection.Transport.Output;
             var count = 0;
-            while (true)
+            return (output, id) =>
             {
-                var result = await input.ReadAsync();
-                var buffer = result.Buffer;
-                while (FrameReader.TryReadFrame(ref buffer, FrameLimits.DefaultMaxPayloadLength, out var header, out _))
-                {
-                    if (header.Type == MessageType.Hello)
-                        new HelloAck(1, FrameLimits.DefaultMaxPayloadLength, 4096, 0, "test", "1").Write(output);
-                    else if (count++ % 2 == 0)
-                        ErrorMessage.Write(output, header.RequestId, ErrorCode.Overloaded, "full");
-                    else
-                        BinaryFrames.WriteWithRequestId(output, s_response, MessageType.InferResponse, header.RequestId);
-                }
-                input.AdvanceTo(buffer.Start, buffer.End);
-                await output.FlushAsync();
-                if (result.IsCompleted)
-                    return;
-            }
+                if (count++ % 2 == 0)
+                    ErrorMessage.Write(output, id, ErrorCode.Overloaded, "full");
+                else
+                    Respond(output, id);
+            };
         }
     }
 }
