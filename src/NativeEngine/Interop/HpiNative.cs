@@ -1,5 +1,8 @@
 using System.Runtime.InteropServices;
 
+// Every native import of this assembly (HpiNative, CudaNative) is a library copied beside it.
+[assembly: DefaultDllImportSearchPaths(DllImportSearchPath.AssemblyDirectory)]
+
 namespace HighPerfInference.NativeEngine.Interop;
 
 /// <summary>Status codes of the HpiNative shim (native/hpi_native.h).</summary>
@@ -29,11 +32,9 @@ internal static partial class HpiNative
 
     // int32_t HpiNative_HostAlloc(uint64_t size, uint64_t alignment, int32_t flags, void** out)
     [LibraryImport(Library, EntryPoint = "HpiNative_HostAlloc")]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.AssemblyDirectory)]
     public static partial HpiStatus HostAlloc(ulong size, ulong alignment, HpiHostAllocFlags flags, out nint pointer);
 
     // int32_t HpiNative_HostFree(void* ptr, uint64_t size, int32_t flags)
     [LibraryImport(Library, EntryPoint = "HpiNative_HostFree")]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.AssemblyDirectory)]
     public static partial HpiStatus HostFree(nint pointer, ulong size, HpiHostAllocFlags flags);
 }
