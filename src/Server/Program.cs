@@ -9,7 +9,18 @@ namespace HighPerfInference.Server;
 /// <summary>The composition root: every part of the server is registered here, in one place.</summary>
 public static class Program
 {
-    public static Task Main(string[] args) => Build(args).RunAsync();
+    private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
+    public static Task Main(string[] args)
+    {
+        // Socket completions run on the socket engine's thread instead of being queued to the thread
+        // pool: one thread wake less per read, which on a small machine is CPU the model instances
+        // keep (docs/configuration.md, "Runtime settings"). Set before the first socket; an explicit
+        // setting wins.
+        if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+            Environment.SetEnvironmentVariable(InlineCompletions, "1");
+        return Build(args).RunAsync();
+    }
 
     /// <summary>
     /// Builds the server without starting it. Tests run the real thing with it (on ephemeral ports);

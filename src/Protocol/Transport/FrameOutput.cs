@@ -15,6 +15,8 @@ namespace HighPerfInference.Protocol;
 /// flush carries many frames. A flush that waits for the peer to read marks the output
 /// <see cref="IsBackedUp"/>: a reader of requests stops reading until <see cref="WaitForDrainAsync"/>
 /// completes, which bounds what a peer that does not read can make us buffer.
+/// A thread that writes many frames at once (a model instance answering a batch) wraps them in
+/// <see cref="DeferFlushes"/>: each output it writes to is then flushed once, when the scope ends.
 /// </remarks>
 public sealed class FrameOutput
 {
@@ -28,7 +30,14 @@ public sealed class FrameOutput
     private volatile bool _backedUp;
     private bool _closed;
     private bool _sealed;
+    // The managed thread id of a thread inside DeferFlushes that owns the pipe (_flushing) but has
+    // not flushed yet: its frames go straight into the pipe, other threads' frames are staged.
+    private int _deferringThread;
     private TaskCompletionSource? _drained;
+
+    // The outputs this thread owns and flushes when its outermost DeferFlushes scope ends.
+    [ThreadStatic] private static List<FrameOutput>? t_deferred;
+    [ThreadStatic] private static int t_deferDepth;
 
     public FrameOutput(PipeWriter pipe) => _pipe = pipe;
 
@@ -56,7 +65,40 @@ public sealed class FrameOutput
         _sync.Enter();
         if (_closed || _sealed)
             return new FrameScope(this, _discard, dropped: true);
-        return new FrameScope(this, _flushing ? _staging : _pipe, dropped: false);
+        var ownsPipe = !_flushing || _deferringThread == Environment.CurrentManagedThreadId;
+        return new FrameScope(this, ownsPipe ? _pipe : _staging, dropped: false);
+    }
+
+    /// <summary>
+    /// Until the scope is disposed, frames this thread completes are not flushed one by one: each
+    /// output written to is flushed once at the end, so a batch of answers for one connection leaves
+    /// in one write instead of one per frame. Scopes nest; the outermost one flushes.
+    /// </summary>
+    public static DeferredFlushes DeferFlushes()
+    {
+        t_deferDepth++;
+        return new DeferredFlushes(true);
+    }
+
+    private static void EndDeferral()
+    {
+        if (--t_deferDepth > 0 || t_deferred is not { Count: > 0 } deferred)
+            return;
+        foreach (var output in deferred)
+        {
+            lock (output._sync)
+            {
+                output._deferringThread = 0;
+                // Closed meanwhile (the peer went, or a frame broke half-way): nothing more is sent.
+                if (output._closed)
+                {
+                    output.ReleasePipe();
+                    continue;
+                }
+            }
+            output.FlushLoop();
+        }
+        deferred.Clear();
     }
 
     private void EndFrame(bool completed, bool last, bool dropped)
@@ -79,7 +121,15 @@ public sealed class FrameOutput
             else if (!_flushing)
             {
                 _flushing = true;
-                flush = true;
+                if (t_deferDepth > 0)
+                {
+                    _deferringThread = Environment.CurrentManagedThreadId;
+                    (t_deferred ??= []).Add(this);
+                }
+                else
+                {
+                    flush = true;
+                }
             }
         }
         finally
@@ -199,6 +249,22 @@ public sealed class FrameOutput
     {
         _drained?.TrySetResult();
         _drained = null;
+    }
+
+    /// <summary>The scope of <see cref="DeferFlushes"/>: dispose it on the thread that began it (no await inside).</summary>
+    public struct DeferredFlushes : IDisposable
+    {
+        private bool _active;
+
+        internal DeferredFlushes(bool active) => _active = active;
+
+        public void Dispose()
+        {
+            if (!_active)
+                return;
+            _active = false;
+            EndDeferral();
+        }
     }
 
     /// <summary>One frame being written; see <see cref="BeginFrame"/>.</summary>

@@ -73,7 +73,8 @@ internal sealed record ModelStatsDocument(
     long LastInference,
     long InferenceCount,
     long ExecutionCount,
-    InferenceStatsDocument InferenceStats)
+    InferenceStatsDocument InferenceStats,
+    IReadOnlyList<BatchStatsDocument> BatchStats)
 {
     private static readonly DurationDocument s_zero = new(0, 0);
 
@@ -95,9 +96,21 @@ internal sealed record ModelStatsDocument(
                 new DurationDocument(compute, s.ComputeInferNs),
                 new DurationDocument(compute, s.ComputeOutputNs),
                 s_zero,
-                s_zero));
+                s_zero),
+            [.. (s.BatchSizes ?? []).Select(static size => new BatchStatsDocument(
+                size.BatchSize,
+                new DurationDocument(size.Count, size.ComputeInputNs),
+                new DurationDocument(size.Count, size.ComputeInferNs),
+                new DurationDocument(size.Count, size.ComputeOutputNs)))]);
     }
 }
+
+/// <summary>Triton's batch_stats entry: the executions of one batch size, per phase.</summary>
+internal sealed record BatchStatsDocument(
+    long BatchSize,
+    DurationDocument ComputeInput,
+    DurationDocument ComputeInfer,
+    DurationDocument ComputeOutput);
 
 internal sealed record StatisticsDocument(IReadOnlyList<ModelStatsDocument> ModelStats);
 

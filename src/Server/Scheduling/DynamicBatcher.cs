@@ -30,7 +30,7 @@ public sealed class DynamicBatcher : IDisposable
     private readonly IModelBackend _backend;
     private readonly SchedulerOptions _options;
     private readonly IBufferAllocator _allocator;
-    private readonly StatisticsCounters _statistics = new();
+    private readonly StatisticsCounters _statistics;
     private readonly int _capacityRows;
     private readonly long _maxDelayTicks;
     private readonly long _defaultTimeoutTicks;
@@ -99,6 +99,7 @@ public sealed class DynamicBatcher : IDisposable
         for (var rows = largestPreferred; rows < _sealWithoutDelay.Length; rows++)
             _sealWithoutDelay[rows] = true;
 
+        _statistics = new StatisticsCounters(_capacityRows);
         _outputRowBytes = OutputRowBytes(Signature);
         _retired = new Batch(Signature, _allocator, 1, _outputRowBytes);
         _slots = new ShapeSlot[options.PriorityLevels][];

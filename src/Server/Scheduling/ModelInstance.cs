@@ -178,28 +178,32 @@ internal sealed unsafe class ModelInstance : IDisposable
 
         var succeeded = 0;
         long successTicks = 0;
-        for (var k = 0; k < kept; k++)
+        // The answers of one batch leave in one write per connection, not one per request.
+        using (FrameOutput.DeferFlushes())
         {
-            var entry = batch.Entries[k];
-            var request = entry.Request!;
-            if (!RequestPhase.TryMove(request, entry.Ticket, RequestPhase.Running, RequestPhase.Done))
+            for (var k = 0; k < kept; k++)
             {
-                // Cancelled while running: the result is dropped.
-                Volatile.Write(ref request.SchedulerState, RequestPhase.Make(entry.Ticket, RequestPhase.Done));
-                _batcher.Fail(request, ErrorCode.Cancelled, _batcher.MessageFor(ErrorCode.Cancelled));
-                continue;
+                var entry = batch.Entries[k];
+                var request = entry.Request!;
+                if (!RequestPhase.TryMove(request, entry.Ticket, RequestPhase.Running, RequestPhase.Done))
+                {
+                    // Cancelled while running: the result is dropped.
+                    Volatile.Write(ref request.SchedulerState, RequestPhase.Make(entry.Ticket, RequestPhase.Done));
+                    _batcher.Fail(request, ErrorCode.Cancelled, _batcher.MessageFor(ErrorCode.Cancelled));
+                    continue;
+                }
+                if (error is not null)
+                {
+                    _batcher.Fail(request, ErrorCode.ModelError, error);
+                    continue;
+                }
+                var count = ResponseOutputs(request, entry);
+                var queued = start - request.EnqueueTicks;
+                successTicks += Stopwatch.GetTimestamp() - request.EnqueueTicks;
+                succeeded++;
+                DynamicBatcher.Complete(request, new InferenceResponse(
+                    _batcher.ModelName, _batcher.Version, _responseOutputs.AsSpan(0, count), queued, outputStart - start));
             }
-            if (error is not null)
-            {
-                _batcher.Fail(request, ErrorCode.ModelError, error);
-                continue;
-            }
-            var count = ResponseOutputs(request, entry);
-            var queued = start - request.EnqueueTicks;
-            successTicks += Stopwatch.GetTimestamp() - request.EnqueueTicks;
-            succeeded++;
-            DynamicBatcher.Complete(request, new InferenceResponse(
-                _batcher.ModelName, _batcher.Version, _responseOutputs.AsSpan(0, count), queued, outputStart - start));
         }
         var end = Stopwatch.GetTimestamp();
         _batcher.Statistics.AddBatch(rows, succeeded, successTicks, kept, queueTicks, inferStart - start, outputStart - inferStart, end - outputStart);

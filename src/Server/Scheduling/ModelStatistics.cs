@@ -39,13 +39,18 @@ public readonly record struct ModelStatistics
     public long ExecutionCount { get; init; }
     /// <summary>Requests queued right now, not yet running.</summary>
     public long PendingCount { get; init; }
+    /// <summary>Per batch size that ran at least once, ascending: how often and how long (Triton's batch_stats).</summary>
+    public IReadOnlyList<BatchSizeStatistics>? BatchSizes { get; init; }
 }
+
+/// <summary>The batches of one size: how many ran, and their cumulative time per phase.</summary>
+public readonly record struct BatchSizeStatistics(int BatchSize, long Count, long ComputeInputNs, long ComputeInferNs, long ComputeOutputNs);
 
 /// <summary>
 /// The live counters behind <see cref="ModelStatistics"/>. Receiving threads and instance threads
 /// add to them with Interlocked; instance threads add once per batch where they can.
 /// </summary>
-internal sealed class StatisticsCounters
+internal sealed class StatisticsCounters(int maxBatchSize)
 {
     private long _lastInferenceUnixMs;
     private long _successCount, _successTicks;
@@ -54,6 +59,13 @@ internal sealed class StatisticsCounters
     private long _queueCount, _queueTicks;
     private long _inputTicks, _inferTicks, _outputTicks;
     private long _inferenceCount, _executionCount;
+    // Indexed by batch size (items); one writer per instance thread, so Interlocked where instances share a size.
+    private readonly BatchSizeCounters[] _bySize = new BatchSizeCounters[maxBatchSize + 1];
+
+    private struct BatchSizeCounters
+    {
+        public long Count, InputTicks, InferTicks, OutputTicks;
+    }
 
     public void AddFailure(ErrorCode code, long elapsedTicks)
     {
@@ -87,6 +99,14 @@ internal sealed class StatisticsCounters
         Interlocked.Add(ref _inputTicks, inputTicks);
         Interlocked.Add(ref _inferTicks, inferTicks);
         Interlocked.Add(ref _outputTicks, outputTicks);
+        if ((uint)items < (uint)_bySize.Length)
+        {
+            ref var size = ref _bySize[items];
+            Interlocked.Increment(ref size.Count);
+            Interlocked.Add(ref size.InputTicks, inputTicks);
+            Interlocked.Add(ref size.InferTicks, inferTicks);
+            Interlocked.Add(ref size.OutputTicks, outputTicks);
+        }
         Volatile.Write(ref _lastInferenceUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
     }
 
@@ -117,7 +137,22 @@ internal sealed class StatisticsCounters
             InferenceCount = Volatile.Read(ref _inferenceCount),
             ExecutionCount = Volatile.Read(ref _executionCount),
             PendingCount = pending,
+            BatchSizes = BatchSizes(),
         };
+    }
+
+    private List<BatchSizeStatistics> BatchSizes()
+    {
+        var sizes = new List<BatchSizeStatistics>();
+        for (var items = 1; items < _bySize.Length; items++)
+        {
+            ref var size = ref _bySize[items];
+            var count = Volatile.Read(ref size.Count);
+            if (count > 0)
+                sizes.Add(new BatchSizeStatistics(items, count, ToNs(Volatile.Read(ref size.InputTicks)),
+                    ToNs(Volatile.Read(ref size.InferTicks)), ToNs(Volatile.Read(ref size.OutputTicks))));
+        }
+        return sizes;
     }
 
     private static long ToNs(long ticks) => (long)(ticks * (1_000_000_000.0 / Stopwatch.Frequency));

@@ -102,6 +102,9 @@ public sealed class MetadataTests(ServerFixture fixture)
             var success = addSub.GetProperty("inference_stats").GetProperty("success");
             Assert.True(success.GetProperty("count").GetInt64() >= 1);
             Assert.True(success.GetProperty("ns").GetInt64() > 0);
+            var batchStats = addSub.GetProperty("batch_stats").EnumerateArray().ToArray();
+            Assert.Contains(batchStats, b => b.GetProperty("batch_size").GetInt64() == 1 && b.GetProperty("compute_infer").GetProperty("count").GetInt64() >= 1);
+            Assert.All(batchStats, b => Assert.True(b.GetProperty("compute_infer").GetProperty("ns").GetInt64() > 0));
             if (path != "v2/models/stats")
                 Assert.Single(stats);
         }

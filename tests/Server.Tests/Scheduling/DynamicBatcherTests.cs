@@ -60,6 +60,10 @@ public sealed class DynamicBatcherTests
         Assert.Equal([1, 8, 8, 4], backend.BatchSizes);
         foreach (var request in requests)
             TestRequests.AssertAddSub(request, completion.Answers[request.Id]);
+        // Triton's batch_stats: one entry per size that ran, ascending, with its count.
+        var sizes = batcher.GetStatistics().BatchSizes!;
+        Assert.Equal([(1, 1L), (4, 1L), (8, 2L)], sizes.Select(size => (size.BatchSize, size.Count)));
+        Assert.All(sizes, size => Assert.True(size.ComputeInferNs > 0));
     }
 
     [Fact]

@@ -100,6 +100,54 @@ public sealed class FrameOutputTests
         Assert.Equal([1ul], (await ReadPingsAsync(pipe.Reader, int.MaxValue)).Select(ping => ping.Id));
     }
 
+    [Fact]
+    public async Task Deferred_frames_leave_in_one_flush_when_the_outermost_scope_ends()
+    {
+        var pipe = new Pipe();
+        var first = new FrameOutput(pipe.Writer);
+        var otherPipe = new Pipe();
+        var second = new FrameOutput(otherPipe.Writer);
+
+        using (FrameOutput.DeferFlushes())
+        {
+            Ping(first, 1, 1);
+            Ping(second, 9, 9);
+            using (FrameOutput.DeferFlushes())
+                Ping(first, 2, 2);
+            // A frame from another thread meanwhile is staged behind this thread's frames.
+            var other = new Thread(() => Ping(first, 3, 3));
+            other.Start();
+            other.Join();
+            Assert.False(pipe.Reader.TryRead(out _));
+            Assert.False(otherPipe.Reader.TryRead(out _));
+            Assert.True(first.StagedBytes > 0);
+        }
+
+        Assert.True(pipe.Reader.TryRead(out var flushed));
+        Assert.Equal(3 * 32, flushed.Buffer.Length);
+        pipe.Reader.AdvanceTo(flushed.Buffer.Start);
+        Assert.Equal([1ul, 2, 3], (await ReadPingsAsync(pipe.Reader, 3)).Select(ping => ping.Id));
+        Assert.Equal([9ul], (await ReadPingsAsync(otherPipe.Reader, 1)).Select(ping => ping.Id));
+
+        // Outside a scope each frame is flushed by itself again.
+        Ping(first, 4, 4);
+        Assert.Equal([4ul], (await ReadPingsAsync(pipe.Reader, 1)).Select(ping => ping.Id));
+    }
+
+    [Fact]
+    public async Task A_deferred_output_closed_meanwhile_sends_nothing_more()
+    {
+        var pipe = new Pipe();
+        var output = new FrameOutput(pipe.Writer);
+        using (FrameOutput.DeferFlushes())
+        {
+            Ping(output, 1, 1);
+            output.Close();
+        }
+        await output.WaitForDrainAsync();
+        Assert.False(pipe.Reader.TryRead(out _));
+    }
+
     private static void Ping(FrameOutput output, ulong id, ulong opaque)
     {
         using var frame = output.BeginFrame();
