@@ -21,7 +21,7 @@ public class ReportTests
         Errors = errors,
         ErrorsByCode = errors == 0 ? new Dictionary<string, long>() : new Dictionary<string, long> { ["OVERLOADED"] = errors },
         Latency = new LatencySummary(50, 90, 95, 99, 99.9, 1000, 55),
-        Server = target == StepTargets.Server ? new ServerSplit { QueueUs = 12.5, ComputeUs = 30, Inferences = 100, Executions = 10, CpuUsPerRequest = 41.26 } : null,
+        Server = target == StepTargets.Server ? new ServerSplit { QueueUs = 12.5, ComputeUs = 30, Inferences = 100, Executions = 10, CpuUsPerRequest = 41.26, RequestP99Us = 812.4, RunP50Us = 390.2, RunP99Us = 486.7 } : null,
     };
 
     [Fact]
@@ -36,7 +36,9 @@ public class ReportTests
         Assert.Contains("3 (OVERLOADED 3)", lines[1], StringComparison.Ordinal);
         Assert.Contains("12.5", lines[1], StringComparison.Ordinal);
         Assert.Contains("10.00", lines[1], StringComparison.Ordinal);   // average batch 100 / 10
-        Assert.EndsWith("41.3", lines[1], StringComparison.Ordinal);
+        Assert.Contains("41.3", lines[1], StringComparison.Ordinal);
+        // Server p99, run p50 and run p99 close the row, in whole µs.
+        Assert.Equal(["812", "390", "487"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[^3..]);
     }
 
     [Fact]
@@ -86,7 +88,7 @@ public class ReportTests
         Assert.Contains("- cores: 2\n", markdown, StringComparison.Ordinal);
         var mlp = markdown[markdown.IndexOf("### mlp", StringComparison.Ordinal)..markdown.IndexOf("## The load generator", StringComparison.Ordinal)];
         Assert.Contains("| server binary | c=64 (4 conn) | 80,000 | ", mlp, StringComparison.Ordinal);
-        Assert.Contains("| 0.50× | 10.00× | 12.5 / 30.0 / 41.3 |", mlp, StringComparison.Ordinal);      // 80k of the 160k limit, 10x the baseline
+        Assert.Contains("| 0.50× | 10.00× | 12.5 / 30.0 / 41.3 | 812 / 390 / 487 |", mlp, StringComparison.Ordinal);      // 80k of the 160k limit, 10x the baseline
         Assert.Contains("| in-process b=32 | b=32 t=1 callers=64 | 160,000 | ", mlp, StringComparison.Ordinal);
         Assert.DoesNotContain("echo", mlp, StringComparison.Ordinal);
         Assert.Contains("| echo 4x64 | c=64 (4 conn) | 1,200,000 |", markdown, StringComparison.Ordinal);

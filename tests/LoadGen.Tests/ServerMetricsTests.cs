@@ -83,6 +83,39 @@ public class ServerMetricsTests
     }
 
     [Fact]
+    public void Percentiles_come_from_the_histogram_counted_during_the_step_interpolated_within_a_bucket()
+    {
+        const string before = """
+            hpi_model_run_duration_seconds_bucket{model="mlp",version="1",le="0.0004"} 100
+            hpi_model_run_duration_seconds_bucket{model="mlp",version="1",le="0.0005"} 100
+            hpi_model_run_duration_seconds_bucket{model="mlp",version="1",le="0.001"} 100
+            hpi_model_run_duration_seconds_bucket{model="mlp",version="1",le="+Inf"} 100
+            """;
+        const string after = """
+            hpi_model_run_duration_seconds_bucket{model="mlp",version="1",le="0.0004"} 200
+            hpi_model_run_duration_seconds_bucket{model="mlp",version="1",le="0.0005"} 298
+            hpi_model_run_duration_seconds_bucket{model="mlp",version="1",le="0.001"} 298
+            hpi_model_run_duration_seconds_bucket{model="mlp",version="1",le="+Inf"} 300
+            hpi_model_run_duration_seconds_bucket{model="add_sub",version="1",le="+Inf"} 999
+            hpi_model_request_duration_seconds_bucket{model="mlp",version="1",le="0.001"} 1
+            hpi_model_request_duration_seconds_bucket{model="mlp",version="1",le="+Inf"} 100
+            """;
+
+        // The step counted 100 runs up to 400 µs, 98 in (400, 500] µs and 2 above 1 ms.
+        var step = ServerSplit.Between(PrometheusText.Parse(before), PrometheusText.Parse(after), "mlp", null);
+        Assert.Equal(400, step.RunP50Us!.Value, 6);     // rank 100: the last of the first bucket
+        Assert.Equal(500, step.RunP99Us!.Value, 6);     // rank 198: the last of (400, 500]
+
+        // From the start: 200 up to 400 µs, 98 in (400, 500], 2 above 1 ms.
+        var all = ServerSplit.Between(PrometheusText.Parse(""), PrometheusText.Parse(after), "mlp", null);
+        Assert.Equal(300, all.RunP50Us!.Value, 6);                     // rank 150 of the 200 in (0, 400]
+        Assert.Equal(400 + 100 * 97.0 / 98, all.RunP99Us!.Value, 6);   // rank 297: the 97th of the 98 in (400, 500]
+        Assert.Equal(1000, all.RequestP99Us!.Value, 6);                // in the +Inf bucket: the highest finite bound
+
+        Assert.Null(ServerSplit.Between([], PrometheusText.Parse("x 1"), "mlp", null).RunP99Us);
+    }
+
+    [Fact]
     public void A_version_filter_and_missing_counters_give_nulls_not_zeros()
     {
         var split = ServerSplit.Between(PrometheusText.Parse(Before), PrometheusText.Parse(After), "add_sub", "2");

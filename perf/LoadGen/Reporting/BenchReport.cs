@@ -107,7 +107,9 @@ public static class BenchReport
         md.Append("measured by the load generator from send to answer. *× limit*: items/s over the best in-process ONNX Runtime ");
         md.Append("figure for the model; *× baseline*: over the naive ASP.NET Core server's. *srv queue / compute / CPU*: the ");
         md.Append("server's own /metrics per request (nv_inference_queue_duration_us, nv_inference_compute_*_duration_us), ");
-        md.Append("and its process CPU time per request (process_cpu_seconds_total), all in microseconds.\n\n");
+        md.Append("and its process CPU time per request (process_cpu_seconds_total), all in microseconds. *srv p99 / run p50 / run p99*: ");
+        md.Append("from the server's histograms, the 99th percentile of its own receipt-to-answer time (hpi_model_request_duration_seconds) ");
+        md.Append("and the median and 99th percentile of one model run, a whole batch (hpi_model_run_duration_seconds), in microseconds.\n\n");
         var models = new List<string>();
         foreach (var result in results)
         {
@@ -128,8 +130,8 @@ public static class BenchReport
             }
             var limit = Best(rows, StepTargets.InProcess);
             var baseline = Best(rows, StepTargets.Baseline);
-            md.Append("| configuration | load | items/s | p50 | p90 | p99 | p99.9 | max | errors | × limit | × baseline | srv queue / compute / CPU |\n");
-            md.Append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+            md.Append("| configuration | load | items/s | p50 | p90 | p99 | p99.9 | max | errors | × limit | × baseline | srv queue / compute / CPU | srv p99 / run p50 / run p99 |\n");
+            md.Append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
             foreach (var r in rows)
             {
                 md.Append(Invariant($"| {r.Label} | {ResultTable.Load(r)} | {ResultTable.Fixed(r.ItemsPerSecond, 0)} | "));
@@ -137,8 +139,9 @@ public static class BenchReport
                 md.Append(Invariant($"{ResultTable.Fixed(r.Latency.P999, 1)} | {ResultTable.Fixed(r.Latency.Max, 1)} | {ResultTable.Errors(r)} | "));
                 md.Append(Ratio(r.ItemsPerSecond, limit)).Append(" | ").Append(Ratio(r.ItemsPerSecond, baseline)).Append(" | ");
                 md.Append(r.Server is { } s
-                    ? $"{ResultTable.Fixed(s.QueueUs, 1)} / {ResultTable.Fixed(s.ComputeUs, 1)} / {ResultTable.Fixed(s.CpuUsPerRequest, 1)}"
-                    : "-").Append(" |\n");
+                    ? $"{ResultTable.Fixed(s.QueueUs, 1)} / {ResultTable.Fixed(s.ComputeUs, 1)} / {ResultTable.Fixed(s.CpuUsPerRequest, 1)} | " +
+                      $"{ResultTable.Fixed(s.RequestP99Us, 0)} / {ResultTable.Fixed(s.RunP50Us, 0)} / {ResultTable.Fixed(s.RunP99Us, 0)}"
+                    : "- | -").Append(" |\n");
             }
             md.Append('\n');
         }

@@ -26,7 +26,8 @@ public static class ResultFiles
     public const string CsvHeader =
         "label,protocol,model,concurrency,connections,request_rate,batch_size,threads,duration_s,requests,errors,requests_per_s,items_per_s," +
         "p50_us,p90_us,p95_us,p99_us,p999_us,max_us,mean_us,send_lag_p99_us,server_queue_us,server_compute_us,server_infer_us," +
-        "server_request_us,server_avg_batch,server_cpu_us_per_request,generator_bytes_per_request,errors_by_code";
+        "server_request_us,server_avg_batch,server_cpu_us_per_request,server_request_p99_us,server_run_p50_us,server_run_p99_us," +
+        "generator_bytes_per_request,errors_by_code";
 
     public static string ToCsv(IEnumerable<StepResult> results)
     {
@@ -44,7 +45,8 @@ public static class ResultFiles
                 Number(r.ItemsPerSecond), Number(r.Latency.P50), Number(r.Latency.P90), Number(r.Latency.P95), Number(r.Latency.P99),
                 Number(r.Latency.P999), Number(r.Latency.Max), Number(r.Latency.Mean), Number(r.SendLagP99Us), Number(server.QueueUs),
                 Number(server.ComputeUs), Number(server.InferUs), Number(server.RequestUs), Number(server.AverageBatch),
-                Number(server.CpuUsPerRequest), Number(r.GeneratorBytesPerRequest), errors.ToString(),
+                Number(server.CpuUsPerRequest), Number(server.RequestP99Us), Number(server.RunP50Us), Number(server.RunP99Us),
+                Number(r.GeneratorBytesPerRequest), errors.ToString(),
             ];
             for (var i = 0; i < fields.Length; i++)
             {

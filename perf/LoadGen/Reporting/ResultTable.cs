@@ -9,7 +9,7 @@ public static class ResultTable
 {
     public static string Format(IReadOnlyList<StepResult> results)
     {
-        string[] header = ["label", "load", "req/s", "items/s", "p50", "p90", "p95", "p99", "p99.9", "max", "errors", "srv queue", "srv compute", "srv batch", "srv cpu"];
+        string[] header = ["label", "load", "req/s", "items/s", "p50", "p90", "p95", "p99", "p99.9", "max", "errors", "srv queue", "srv compute", "srv batch", "srv cpu", "srv p99", "run p50", "run p99"];
         var rows = new List<string[]> { header };
         foreach (var r in results)
         {
@@ -30,6 +30,9 @@ public static class ResultTable
                 Fixed(r.Server?.ComputeUs, 1),
                 Fixed(r.Server?.AverageBatch, 2),
                 Fixed(r.Server?.CpuUsPerRequest, 1),
+                Fixed(r.Server?.RequestP99Us, 0),
+                Fixed(r.Server?.RunP50Us, 0),
+                Fixed(r.Server?.RunP99Us, 0),
             ]);
         }
         var widths = new int[header.Length];
@@ -50,7 +53,8 @@ public static class ResultTable
             }
             text.Append('\n');
         }
-        text.Append("latencies in microseconds; srv = the server's own /metrics per request (µs; cpu = process CPU µs per request)\n");
+        text.Append("latencies in microseconds; srv = the server's own /metrics per request (µs; cpu = process CPU µs per request; ")
+            .Append("p99 = its receipt-to-answer p99; run = one model run, a whole batch)\n");
         return text.ToString();
     }
 

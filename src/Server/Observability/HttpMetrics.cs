@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
+using HighPerfInference.Server.Scheduling;
 
 namespace HighPerfInference.Server.Observability;
 
@@ -18,23 +18,14 @@ public sealed class HttpMetrics : IMetricsSource
 {
     private static readonly string[] s_apis = ["v2", "predict"];
 
-    /// <summary>Upper bounds of the latency buckets, in seconds.</summary>
-    private static readonly double[] s_bounds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
     private readonly long[,] _statusCounts = new long[s_apis.Length, 600];
-    private readonly long[,] _buckets = new long[s_apis.Length, s_bounds.Length + 1];
-    private readonly long[] _elapsedTicks = new long[s_apis.Length];
+    private readonly DurationHistogram[] _durations = [new(), new()];
 
     public void Record(HttpInferenceApi api, int status, long elapsedTicks)
     {
         var a = (int)api;
         Interlocked.Increment(ref _statusCounts[a, Math.Clamp(status, 0, 599)]);
-        var seconds = (double)elapsedTicks / Stopwatch.Frequency;
-        var bucket = 0;
-        while (bucket < s_bounds.Length && seconds > s_bounds[bucket])
-            bucket++;
-        Interlocked.Increment(ref _buckets[a, bucket]);
-        Interlocked.Add(ref _elapsedTicks[a], elapsedTicks);
+        _durations[a].Record(elapsedTicks);
     }
 
     public void Write(PrometheusWriter writer)
@@ -52,16 +43,6 @@ public sealed class HttpMetrics : IMetricsSource
 
         writer.Family("hpi_http_inference_duration_seconds", MetricType.Histogram, "Time from receiving an HTTP inference request to writing its answer.");
         for (var a = 0; a < s_apis.Length; a++)
-        {
-            long cumulative = 0;
-            for (var b = 0; b <= s_bounds.Length; b++)
-            {
-                cumulative += Volatile.Read(ref _buckets[a, b]);
-                var bound = b < s_bounds.Length ? s_bounds[b].ToString("R", CultureInfo.InvariantCulture) : "+Inf";
-                writer.Sample("hpi_http_inference_duration_seconds_bucket", [("api", s_apis[a]), ("le", bound)], cumulative);
-            }
-            writer.Sample("hpi_http_inference_duration_seconds_sum", [("api", s_apis[a])], (double)Volatile.Read(ref _elapsedTicks[a]) / Stopwatch.Frequency);
-            writer.Sample("hpi_http_inference_duration_seconds_count", [("api", s_apis[a])], cumulative);
-        }
+            writer.Histogram("hpi_http_inference_duration_seconds", [("api", s_apis[a])], _durations[a].Snapshot());
     }
 }

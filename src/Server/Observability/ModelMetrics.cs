@@ -28,6 +28,13 @@ internal sealed class ModelMetrics(IModelRepository repository) : IMetricsSource
         ("nv_inference_compute_output_duration_us", MetricType.Counter, "Cumulative time batches spent handing back outputs, in microseconds", static s => s.ComputeOutputNs / 1000.0),
     ];
 
+    /// <summary>The distributions behind two of those sums, as Prometheus histograms (lint-clean hpi_ names).</summary>
+    private static readonly (string Name, string Help, Func<ModelStatistics, DurationHistogramSnapshot?> Value)[] s_histograms =
+    [
+        ("hpi_model_request_duration_seconds", "End-to-end time of each successful request (submit to answer); nv_inference_request_duration_us is its sum", static s => s.RequestDurations),
+        ("hpi_model_run_duration_seconds", "Time of each model run, one per batch; nv_inference_compute_infer_duration_us is its sum", static s => s.RunDurations),
+    ];
+
     /// <summary>Triton's failure reasons and the counters behind them.</summary>
     private static readonly (string Reason, Func<ModelStatistics, double> Value)[] s_failures =
     [
@@ -52,6 +59,16 @@ internal sealed class ModelMetrics(IModelRepository repository) : IMetricsSource
         {
             foreach (var (reason, value) in s_failures)
                 writer.Sample("nv_inference_request_failure", [("model", s.Name), ("reason", reason), ("version", s.Version)], value(s));
+        }
+
+        foreach (var (name, help, value) in s_histograms)
+        {
+            writer.Family(name, MetricType.Histogram, help);
+            foreach (var s in statistics)
+            {
+                if (value(s) is { } histogram)
+                    writer.Histogram(name, [("model", s.Name), ("version", s.Version)], histogram);
+            }
         }
 
         writer.Family("hpi_model_ready", MetricType.Gauge, "1 when the model version is ready for inference, 0 otherwise");

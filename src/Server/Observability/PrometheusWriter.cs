@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using HighPerfInference.Server.Scheduling;
 
 namespace HighPerfInference.Server.Observability;
 
@@ -73,6 +74,26 @@ public sealed class PrometheusWriter
         }
         _text.Append(' ').Append(Format(value)).Append('\n');
         return this;
+    }
+
+    /// <summary>
+    /// The samples of one histogram: a cumulative <c>_bucket</c> per bound with its <c>le</c> label
+    /// (then "+Inf"), <c>_sum</c> in seconds and <c>_count</c>, each with <paramref name="labels"/>.
+    /// </summary>
+    public PrometheusWriter Histogram(string name, ReadOnlySpan<(string Name, string Value)> labels, DurationHistogramSnapshot histogram)
+    {
+        var bucketLabels = new (string Name, string Value)[labels.Length + 1];
+        labels.CopyTo(bucketLabels);
+        long cumulative = 0;
+        for (var b = 0; b < histogram.Counts.Count; b++)
+        {
+            cumulative += histogram.Counts[b];
+            var bound = b < histogram.Bounds.Count ? histogram.Bounds[b].ToString("R", CultureInfo.InvariantCulture) : "+Inf";
+            bucketLabels[^1] = ("le", bound);
+            Sample(name + "_bucket", bucketLabels, cumulative);
+        }
+        Sample(name + "_sum", labels, histogram.SumSeconds);
+        return Sample(name + "_count", labels, cumulative);
     }
 
     public override string ToString() => _text.ToString();

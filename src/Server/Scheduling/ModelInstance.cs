@@ -199,7 +199,9 @@ internal sealed unsafe class ModelInstance : IDisposable
                 }
                 var count = ResponseOutputs(request, entry);
                 var queued = start - request.EnqueueTicks;
-                successTicks += Stopwatch.GetTimestamp() - request.EnqueueTicks;
+                var elapsed = Stopwatch.GetTimestamp() - request.EnqueueTicks;
+                successTicks += elapsed;
+                _batcher.Statistics.AddSuccessDuration(elapsed);
                 succeeded++;
                 DynamicBatcher.Complete(request, new InferenceResponse(
                     _batcher.ModelName, _batcher.Version, _responseOutputs.AsSpan(0, count), queued, outputStart - start));

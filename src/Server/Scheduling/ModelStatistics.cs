@@ -41,6 +41,10 @@ public readonly record struct ModelStatistics
     public long PendingCount { get; init; }
     /// <summary>Per batch size that ran at least once, ascending: how often and how long (Triton's batch_stats).</summary>
     public IReadOnlyList<BatchSizeStatistics>? BatchSizes { get; init; }
+    /// <summary>The end-to-end times of <see cref="SuccessCount"/> one by one, in buckets: their tail.</summary>
+    public DurationHistogramSnapshot? RequestDurations { get; init; }
+    /// <summary>The model run of each batch (the part in <see cref="ComputeInferNs"/>), in buckets.</summary>
+    public DurationHistogramSnapshot? RunDurations { get; init; }
 }
 
 /// <summary>The batches of one size: how many ran, and their cumulative time per phase.</summary>
@@ -59,6 +63,8 @@ internal sealed class StatisticsCounters(int maxBatchSize)
     private long _queueCount, _queueTicks;
     private long _inputTicks, _inferTicks, _outputTicks;
     private long _inferenceCount, _executionCount;
+    private readonly DurationHistogram _requestDurations = new();
+    private readonly DurationHistogram _runDurations = new();
     // Indexed by batch size (items); one writer per instance thread, so Interlocked where instances share a size.
     private readonly BatchSizeCounters[] _bySize = new BatchSizeCounters[maxBatchSize + 1];
 
@@ -87,6 +93,9 @@ internal sealed class StatisticsCounters(int maxBatchSize)
         }
     }
 
+    /// <summary>One successful request's end-to-end time; its sum arrives with <see cref="AddBatch"/>.</summary>
+    public void AddSuccessDuration(long ticks) => _requestDurations.Record(ticks);
+
     /// <summary>Adds one executed batch: its items, the requests it answered and their times.</summary>
     public void AddBatch(int items, int succeeded, long successTicks, int started, long queueTicks, long inputTicks, long inferTicks, long outputTicks)
     {
@@ -99,6 +108,7 @@ internal sealed class StatisticsCounters(int maxBatchSize)
         Interlocked.Add(ref _inputTicks, inputTicks);
         Interlocked.Add(ref _inferTicks, inferTicks);
         Interlocked.Add(ref _outputTicks, outputTicks);
+        _runDurations.Record(inferTicks);
         if ((uint)items < (uint)_bySize.Length)
         {
             ref var size = ref _bySize[items];
@@ -138,6 +148,8 @@ internal sealed class StatisticsCounters(int maxBatchSize)
             ExecutionCount = Volatile.Read(ref _executionCount),
             PendingCount = pending,
             BatchSizes = BatchSizes(),
+            RequestDurations = _requestDurations.Snapshot(),
+            RunDurations = _runDurations.Snapshot(),
         };
     }
 

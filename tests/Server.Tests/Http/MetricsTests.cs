@@ -47,6 +47,40 @@ public sealed partial class MetricsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Request_and_run_histograms_count_what_the_triton_counters_count()
+    {
+        var samples = Samples(await ScrapeAfterOneInferenceAsync());
+        const string labels = "model=\"add_sub\",version=\"1\"";
+
+        AssertHistogram(samples, "hpi_model_request_duration_seconds", labels, samples[$"nv_inference_request_success{{{labels}}}"],
+            samples[$"nv_inference_request_duration_us{{{labels}}}"] / 1e6);
+        AssertHistogram(samples, "hpi_model_run_duration_seconds", labels, samples[$"nv_inference_exec_count{{{labels}}}"],
+            samples[$"nv_inference_compute_infer_duration_us{{{labels}}}"] / 1e6);
+    }
+
+    /// <summary>Buckets ascend by le and never decrease, +Inf and _count hold <paramref name="count"/>, _sum matches the counter's sum.</summary>
+    private static void AssertHistogram(Dictionary<string, double> samples, string name, string labels, double count, double sumSeconds)
+    {
+        var buckets = samples.Where(s => s.Key.StartsWith($"{name}_bucket{{{labels},le=", StringComparison.Ordinal)).ToList();
+        Assert.True(buckets.Count > 10, $"{name} has {buckets.Count} buckets");
+        var previousBound = 0.0;
+        var previousCount = 0.0;
+        foreach (var (key, cumulative) in buckets)
+        {
+            var le = key[(key.IndexOf("le=\"", StringComparison.Ordinal) + 4)..^2];
+            var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
+            Assert.True(bound > previousBound, $"{name}: bucket {le} after {previousBound}");
+            Assert.True(cumulative >= previousCount, $"{name}: bucket {le} holds {cumulative} < {previousCount}");
+            (previousBound, previousCount) = (bound, cumulative);
+        }
+        Assert.Equal(double.PositiveInfinity, previousBound);
+        Assert.True(count >= 1);
+        Assert.Equal(count, previousCount);
+        Assert.Equal(count, samples[$"{name}_count{{{labels}}}"]);
+        Assert.Equal(sumSeconds, samples[$"{name}_sum{{{labels}}}"], 1e-6);
+    }
+
+    [Fact]
     public async Task The_exposition_is_well_formed() => AssertWellFormed(await ScrapeAfterOneInferenceAsync());
 
     /// <summary>Each family has one HELP then one TYPE line, and every sample line parses and belongs to the family before it.</summary>

@@ -41,6 +41,11 @@ public sealed class DynamicBatcherTests
         Assert.Equal(backend.BatchSizes.Count, statistics.ExecutionCount);
         Assert.Equal(backend.BatchSizes.Sum(), statistics.InferenceCount);
         Assert.Equal(0, statistics.PendingCount);
+        // The histograms count each request and each run once, and sum to the cumulative times.
+        Assert.Equal(statistics.SuccessCount, statistics.RequestDurations!.Count);
+        Assert.Equal(statistics.SuccessNs / 1e9, statistics.RequestDurations.SumSeconds, 1e-6);
+        Assert.Equal(statistics.ExecutionCount, statistics.RunDurations!.Count);
+        Assert.Equal(statistics.ComputeInferNs / 1e9, statistics.RunDurations.SumSeconds, 1e-6);
     }
 
     [Fact]
