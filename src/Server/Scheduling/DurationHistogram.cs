@@ -9,12 +9,12 @@ namespace HighPerfInference.Server.Scheduling;
 public sealed class DurationHistogram
 {
     /// <summary>
-    /// Upper bounds in seconds: fine between 50 µs and 2 ms, where batches and answers of small
+    /// Upper bounds in seconds: fine between 10 µs and 2 ms, where batches and answers of small
     /// models land (a p99 read from them is off by at most one bucket's width), coarser up to 10 s.
     /// </summary>
     public static readonly IReadOnlyList<double> DefaultBounds =
     [
-        0.00005, 0.0001, 0.0002, 0.0003, 0.0004, 0.0005, 0.00075, 0.001, 0.00125, 0.0015, 0.002, 0.003,
+        0.00001, 0.000025, 0.00005, 0.0001, 0.0002, 0.0003, 0.0004, 0.0005, 0.00075, 0.001, 0.00125, 0.0015, 0.002, 0.003,
         0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
     ];
 
