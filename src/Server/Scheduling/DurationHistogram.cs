@@ -47,12 +47,15 @@ public sealed class DurationHistogram
         Interlocked.Add(ref _sumTicks, ticks);
     }
 
+    /// <summary>The sum of every duration recorded, in <see cref="Stopwatch"/> ticks.</summary>
+    public long SumTicks => Volatile.Read(ref _sumTicks);
+
     public DurationHistogramSnapshot Snapshot()
     {
         var counts = new long[_counts.Length];
         for (var b = 0; b < counts.Length; b++)
             counts[b] = Volatile.Read(ref _counts[b]);
-        return new DurationHistogramSnapshot(_bounds, counts, (double)Volatile.Read(ref _sumTicks) / Stopwatch.Frequency);
+        return new DurationHistogramSnapshot(_bounds, counts, (double)SumTicks / Stopwatch.Frequency);
     }
 }
 

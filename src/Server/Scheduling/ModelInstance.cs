@@ -177,7 +177,6 @@ internal sealed unsafe class ModelInstance : IDisposable
         var outputStart = Stopwatch.GetTimestamp();
 
         var succeeded = 0;
-        long successTicks = 0;
         // The answers of one batch leave in one write per connection, not one per request.
         using (FrameOutput.DeferFlushes())
         {
@@ -199,16 +198,14 @@ internal sealed unsafe class ModelInstance : IDisposable
                 }
                 var count = ResponseOutputs(request, entry);
                 var queued = start - request.EnqueueTicks;
-                var elapsed = Stopwatch.GetTimestamp() - request.EnqueueTicks;
-                successTicks += elapsed;
-                _batcher.Statistics.AddSuccessDuration(elapsed);
+                _batcher.Statistics.AddSuccessDuration(Stopwatch.GetTimestamp() - request.EnqueueTicks);
                 succeeded++;
                 DynamicBatcher.Complete(request, new InferenceResponse(
                     _batcher.ModelName, _batcher.Version, _responseOutputs.AsSpan(0, count), queued, outputStart - start));
             }
         }
         var end = Stopwatch.GetTimestamp();
-        _batcher.Statistics.AddBatch(rows, succeeded, successTicks, kept, queueTicks, inferStart - start, outputStart - inferStart, end - outputStart);
+        _batcher.Statistics.AddBatch(rows, succeeded, kept, queueTicks, inferStart - start, outputStart - inferStart, end - outputStart);
         _batcher.Recycle(batch, entries);
     }
 

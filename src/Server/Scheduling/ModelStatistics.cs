@@ -57,12 +57,13 @@ public readonly record struct BatchSizeStatistics(int BatchSize, long Count, lon
 internal sealed class StatisticsCounters(int maxBatchSize)
 {
     private long _lastInferenceUnixMs;
-    private long _successCount, _successTicks;
+    private long _successCount;
     private long _failureTicks;
     private long _rejected, _cancelled, _backend, _other;
     private long _queueCount, _queueTicks;
-    private long _inputTicks, _inferTicks, _outputTicks;
+    private long _inputTicks, _outputTicks;
     private long _inferenceCount, _executionCount;
+    // Their sums are the success and infer times: each duration is added once, here.
     private readonly DurationHistogram _requestDurations = new();
     private readonly DurationHistogram _runDurations = new();
     // Indexed by batch size (items); one writer per instance thread, so Interlocked where instances share a size.
@@ -93,20 +94,18 @@ internal sealed class StatisticsCounters(int maxBatchSize)
         }
     }
 
-    /// <summary>One successful request's end-to-end time; its sum arrives with <see cref="AddBatch"/>.</summary>
+    /// <summary>One successful request's end-to-end time; <see cref="AddBatch"/> counts it.</summary>
     public void AddSuccessDuration(long ticks) => _requestDurations.Record(ticks);
 
     /// <summary>Adds one executed batch: its items, the requests it answered and their times.</summary>
-    public void AddBatch(int items, int succeeded, long successTicks, int started, long queueTicks, long inputTicks, long inferTicks, long outputTicks)
+    public void AddBatch(int items, int succeeded, int started, long queueTicks, long inputTicks, long inferTicks, long outputTicks)
     {
         Interlocked.Increment(ref _executionCount);
         Interlocked.Add(ref _inferenceCount, items);
         Interlocked.Add(ref _successCount, succeeded);
-        Interlocked.Add(ref _successTicks, successTicks);
         Interlocked.Add(ref _queueCount, started);
         Interlocked.Add(ref _queueTicks, queueTicks);
         Interlocked.Add(ref _inputTicks, inputTicks);
-        Interlocked.Add(ref _inferTicks, inferTicks);
         Interlocked.Add(ref _outputTicks, outputTicks);
         _runDurations.Record(inferTicks);
         if ((uint)items < (uint)_bySize.Length)
@@ -132,7 +131,7 @@ internal sealed class StatisticsCounters(int maxBatchSize)
             Version = version,
             LastInferenceUnixMs = Volatile.Read(ref _lastInferenceUnixMs),
             SuccessCount = Volatile.Read(ref _successCount),
-            SuccessNs = ToNs(Volatile.Read(ref _successTicks)),
+            SuccessNs = ToNs(_requestDurations.SumTicks),
             FailureCount = rejected + cancelled + backend + other,
             FailureNs = ToNs(Volatile.Read(ref _failureTicks)),
             RejectedCount = rejected,
@@ -142,7 +141,7 @@ internal sealed class StatisticsCounters(int maxBatchSize)
             QueueCount = Volatile.Read(ref _queueCount),
             QueueNs = ToNs(Volatile.Read(ref _queueTicks)),
             ComputeInputNs = ToNs(Volatile.Read(ref _inputTicks)),
-            ComputeInferNs = ToNs(Volatile.Read(ref _inferTicks)),
+            ComputeInferNs = ToNs(_runDurations.SumTicks),
             ComputeOutputNs = ToNs(Volatile.Read(ref _outputTicks)),
             InferenceCount = Volatile.Read(ref _inferenceCount),
             ExecutionCount = Volatile.Read(ref _executionCount),
