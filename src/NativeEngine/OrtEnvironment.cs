@@ -1,9 +1,8 @@
-using System.Runtime.InteropServices;
-using HighPerfInference.NativeEngine.Interop;
+using Microsoft.ML.OnnxRuntime;
 
 namespace HighPerfInference.NativeEngine;
 
-/// <summary>ORT log severities (<c>OrtLoggingLevel</c>).</summary>
+/// <summary>ORT log severities, with <see cref="OrtLoggingLevel"/>'s values.</summary>
 public enum OrtLogLevel
 {
     Verbose = 0,
@@ -14,42 +13,58 @@ public enum OrtLogLevel
 }
 
 /// <summary>
-/// The process-wide ORT environment (<c>OrtEnv</c>: ORT allows one per process). It lives until the process
-/// ends. ORT's log messages, and NativeEngine's own warnings (such as a GPU provider falling back to CPU),
-/// go to <see cref="Logger"/>; NativeEngine is BCL-only, so the host routes them (the Server to ILogger).
+/// The process-wide ONNX Runtime environment (ORT allows one), created with a logging function
+/// (<see cref="EnvironmentCreationOptions"/>) so that ORT's own log, and NativeEngine's warnings such as a GPU
+/// provider falling back to the CPU, reach <see cref="Logger"/>; the Server routes them to ILogger.
 /// </summary>
-public sealed unsafe class OrtEnvironment
+/// <remarks>
+/// ORT creates a default environment, without the logging function, the first time any of its types is
+/// used. Every NativeEngine entry point touches <see cref="Shared"/> first; code that uses ORT's types
+/// directly must too, or <see cref="Shared"/> throws.
+/// </remarks>
+public sealed class OrtEnvironment
 {
     /// <summary>The log id of messages NativeEngine writes itself.</summary>
     public const string LogSource = "HighPerfInference.NativeEngine";
 
     private static readonly Lazy<OrtEnvironment> s_shared = new(() => new OrtEnvironment());
 
+    /// <summary>Kept in a field: ORT holds a native pointer to it for the life of the process.</summary>
+    private readonly DOrtLoggingFunction _callback;
     private volatile Action<OrtLogLevel, string, string>? _logger = WriteToStandardError;
-    private OrtLogLevel _minimumLevel = OrtLogLevel.Warning;
 
     private OrtEnvironment()
     {
-        nint env;
-        // The callback is a static [UnmanagedCallersOnly] method: a fixed native entry point, so there is
-        // no delegate the GC could collect while ORT still holds the pointer.
-        fixed (byte* logId = Utf8.NullTerminated(LogSource))
-            OrtStatus.Check(OrtApi.CreateEnvWithCustomLogger(&OnLog, 0, (int)_minimumLevel, logId, &env));
-        Handle = env;
+        _callback = OnLog;
+        var options = new EnvironmentCreationOptions
+        {
+            logId = LogSource,
+            logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
+            loggingFunction = _callback,
+        };
+        try
+        {
+            Env = OrtEnv.CreateInstanceWithOptions(ref options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidOperationException(
+                "ONNX Runtime's environment already exists, so its log cannot be routed: touch OrtEnvironment.Shared before any other ONNX Runtime type.", e);
+        }
     }
 
     public static OrtEnvironment Shared => s_shared.Value;
 
-    /// <summary>The native <c>OrtEnv*</c>. Never released: sessions may be finalized until the process exits.</summary>
-    internal nint Handle { get; }
+    /// <summary>ORT's environment object; it lives until the process ends.</summary>
+    public OrtEnv Env { get; }
 
-    /// <summary>The loaded ONNX Runtime's version, for example "1.29.0".</summary>
-    public string Version => OrtLibrary.Version;
+    /// <summary>The loaded ONNX Runtime's version, for example "1.32.0".</summary>
+    public string Version => Env.GetVersionString();
 
     /// <summary>
-    /// Receives log messages as (severity, log id, message); the log id is the session's
-    /// <see cref="SessionOptions.LogId"/>, ORT's environment id, or <see cref="LogSource"/>. Called on ORT's
-    /// threads; must be thread-safe and should be quick. Defaults to standard error; null drops messages.
+    /// Receives log messages as (severity, log id, message); the log id is the session's log id, ORT's
+    /// environment id, or <see cref="LogSource"/>. Called on ORT's threads: must be thread-safe and quick.
+    /// Standard error by default; null drops messages.
     /// </summary>
     public Action<OrtLogLevel, string, string>? Logger
     {
@@ -57,36 +72,25 @@ public sealed unsafe class OrtEnvironment
         set => _logger = value;
     }
 
-    /// <summary>The least severe level ORT reports.</summary>
+    /// <summary>The least severe level ORT reports (Warning by default).</summary>
     public OrtLogLevel MinimumLevel
     {
-        get => _minimumLevel;
-        set
-        {
-            OrtStatus.Check(OrtApi.UpdateEnvWithCustomLogLevel(Handle, (int)value));
-            _minimumLevel = value;
-        }
+        get => (OrtLogLevel)Env.EnvLogLevel;
+        set => Env.EnvLogLevel = (OrtLoggingLevel)value;
     }
 
-    /// <summary>The execution providers compiled into the loaded library (not whether their libraries are present).</summary>
-    public IReadOnlyList<string> GetAvailableProviders()
-    {
-        byte** names;
-        int count;
-        OrtStatus.Check(OrtApi.GetAvailableProviders(&names, &count));
-        var providers = new string[count];
-        for (int i = 0; i < count; i++)
-            providers[i] = Utf8.Read(names[i]);
-        OrtStatus.Check(OrtApi.ReleaseAvailableProviders(names, count));
-        return providers;
-    }
+    /// <summary>The execution providers compiled into the loaded library; not whether they can load here (see <see cref="ExecutionProviders.UnavailableReason"/>).</summary>
+    public IReadOnlyList<string> GetAvailableProviders() => Env.GetAvailableProviders();
 
     /// <summary>Writes a message of NativeEngine's own through the same sink as ORT's messages.</summary>
     internal void Log(OrtLogLevel level, string message)
     {
-        if (level >= _minimumLevel)
+        if (level >= MinimumLevel)
             Deliver(level, LogSource, message);
     }
+
+    private void OnLog(IntPtr param, OrtLoggingLevel severity, string category, string logId, string codeLocation, string message) =>
+        Deliver((OrtLogLevel)severity, logId, message);
 
     private void Deliver(OrtLogLevel level, string source, string message)
     {
@@ -94,7 +98,7 @@ public sealed unsafe class OrtEnvironment
         {
             _logger?.Invoke(level, source, message);
         }
-#pragma warning disable CA1031 // a throwing logger must not unwind into ORT's native frames (that kills the process)
+#pragma warning disable CA1031 // a throwing logger must not unwind into ORT's native frames (that ends the process)
         catch (Exception)
 #pragma warning restore CA1031
         {
@@ -103,12 +107,4 @@ public sealed unsafe class OrtEnvironment
 
     private static void WriteToStandardError(OrtLogLevel level, string source, string message) =>
         Console.Error.WriteLine($"[{level}] {source}: {message}");
-
-    [UnmanagedCallersOnly]
-    private static void OnLog(nint param, int severity, byte* category, byte* logId, byte* codeLocation, byte* message)
-    {
-        // ORT can log while the environment is being created, before s_shared has a value: drop those.
-        if (s_shared.IsValueCreated)
-            s_shared.Value.Deliver((OrtLogLevel)severity, Utf8.Read(logId), Utf8.Read(message));
-    }
 }

@@ -1,65 +1,36 @@
-using HighPerfInference.NativeEngine.Interop;
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
 
 namespace HighPerfInference.NativeEngine;
 
 /// <summary>
-/// Appends CUDA and TensorRT through their V2 options objects. ORT loads a provider's shared library from
-/// the directory libonnxruntime.so.1 was loaded from (never from LD_LIBRARY_PATH), so the libraries are
-/// looked for there first: a missing one gives an error that names it, instead of ORT's generic
-/// "Failed to load shared library".
+/// Appends CUDA and TensorRT through ORT's provider options objects. Whether a provider can run is found out
+/// by appending it: ORT's GetAvailableProviders lists CUDA and TensorRT in the GPU package even where their
+/// libraries cannot load. The CPU package answers "not enabled in this build"; the GPU package loads
+/// libonnxruntime_providers_*.so, whose CUDA, cuBLAS or TensorRT dependencies may be missing (ORT's message
+/// names the file); an older native library without the entry point throws EntryPointNotFoundException.
 /// </summary>
-internal static unsafe class ExecutionProviders
+public static class ExecutionProviders
 {
-    public const string SharedLibrary = "libonnxruntime_providers_shared.so";
-    public const string CudaLibrary = "libonnxruntime_providers_cuda.so";
-    public const string TensorRTLibrary = "libonnxruntime_providers_tensorrt.so";
+    private static readonly ConcurrentDictionary<ExecutionProviderKind, string> s_unavailable = new();
 
-    public static string[] RequiredLibraries(ExecutionProviderKind kind) => kind switch
+    /// <summary>
+    /// Appends the provider <paramref name="options"/> describe; ORT tries providers in the order appended and
+    /// runs what they do not take on the CPU. Returns false when the provider is unavailable and
+    /// <see cref="ExecutionProviderOptions.FallbackToCpu"/> let it be skipped (a warning is logged); throws
+    /// <see cref="ExecutionProviderUnavailableException"/> otherwise.
+    /// </summary>
+    public static bool AppendExecutionProvider(this SessionOptions sessionOptions, ExecutionProviderOptions options)
     {
-        ExecutionProviderKind.Cuda => [SharedLibrary, CudaLibrary],
-        ExecutionProviderKind.TensorRT => [SharedLibrary, TensorRTLibrary],
-        _ => [],
-    };
-
-    /// <summary>The first library <paramref name="kind"/> needs that is not in <paramref name="directory"/>, or null.</summary>
-    public static string? FindMissingLibrary(ExecutionProviderKind kind, string directory)
-    {
-        foreach (string library in RequiredLibraries(kind))
-        {
-            if (!File.Exists(Path.Combine(directory, library)))
-                return library;
-        }
-        return null;
-    }
-
-    public static bool Append(nint sessionOptions, ExecutionProviderOptions options) =>
-        Append(sessionOptions, options, OrtLibrary.Directory);
-
-    internal static bool Append(nint sessionOptions, ExecutionProviderOptions options, string libraryDirectory)
-    {
+        ArgumentNullException.ThrowIfNull(sessionOptions);
         ArgumentNullException.ThrowIfNull(options);
         if (options.Kind == ExecutionProviderKind.Cpu)
             return true;
+        _ = OrtEnvironment.Shared;
         try
         {
-            string? missing = FindMissingLibrary(options.Kind, libraryDirectory);
-            if (missing != null)
-            {
-                throw new ExecutionProviderUnavailableException(options.Kind, missing, OrtErrorCode.NoSuchFile,
-                    $"The {options.Kind} execution provider is not available: {missing} is missing from {libraryDirectory} (it must sit beside {OrtLibrary.FileName}).");
-            }
-            try
-            {
-                if (options.Kind == ExecutionProviderKind.Cuda)
-                    AppendCuda(sessionOptions, options);
-                else
-                    AppendTensorRT(sessionOptions, options);
-            }
-            catch (OrtException e) when (e is not ExecutionProviderUnavailableException)
-            {
-                throw new ExecutionProviderUnavailableException(options.Kind, null, e.Code,
-                    $"The {options.Kind} execution provider could not be loaded: {e.Message}", e);
-            }
+            Append(sessionOptions, options);
             return true;
         }
         catch (ExecutionProviderUnavailableException e) when (options.FallbackToCpu)
@@ -69,72 +40,90 @@ internal static unsafe class ExecutionProviders
         }
     }
 
-    private static void AppendCuda(nint sessionOptions, ExecutionProviderOptions options)
+    /// <summary>
+    /// Why <paramref name="kind"/> cannot be appended in this process, or null when it can (found out once, by
+    /// appending it to scratch options). A provider that appends may still fail when a session opens: cuDNN is
+    /// loaded then, and the GPU itself is checked then.
+    /// </summary>
+    public static string? UnavailableReason(ExecutionProviderKind kind)
     {
-        nint cuda;
-        OrtStatus.Check(OrtApi.CreateCUDAProviderOptions(&cuda));
-        using var handle = new CudaProviderOptionsHandle(cuda);
-        // Update rewrites every field, so all keys go in one call; the stream pointer goes after it.
-        Update(cuda, OrtApi.UpdateCUDAProviderOptions, [("device_id", Invariant(options.DeviceId))]);
-        if (options.UserComputeStream != 0)
+        if (kind == ExecutionProviderKind.Cpu)
+            return null;
+        var reason = s_unavailable.GetOrAdd(kind, static k =>
         {
-            fixed (byte* key = "user_compute_stream"u8)
-                OrtStatus.Check(OrtApi.UpdateCUDAProviderOptionsWithValue(cuda, key, options.UserComputeStream));
-        }
-        OrtStatus.Check(OrtApi.SessionOptionsAppendExecutionProvider_CUDA_V2(sessionOptions, cuda));
+            using var scratch = new SessionOptions();
+            try
+            {
+                Append(scratch, new ExecutionProviderOptions { Kind = k });
+                return "";
+            }
+            catch (ExecutionProviderUnavailableException e)
+            {
+                return e.Message;
+            }
+        });
+        return reason.Length == 0 ? null : reason;
     }
 
-    private static void AppendTensorRT(nint sessionOptions, ExecutionProviderOptions options)
+    private static void Append(SessionOptions sessionOptions, ExecutionProviderOptions options)
     {
-        nint tensorRT;
-        OrtStatus.Check(OrtApi.CreateTensorRTProviderOptions(&tensorRT));
-        using var handle = new TensorRTProviderOptionsHandle(tensorRT);
-        var settings = new List<(string Key, string Value)>
+        try
         {
-            ("device_id", Invariant(options.DeviceId)),
-            ("trt_fp16_enable", options.Fp16 ? "1" : "0"),
-        };
+            if (options.Kind == ExecutionProviderKind.Cuda)
+                AppendCuda(sessionOptions, options);
+            else
+                AppendTensorRT(sessionOptions, options);
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            throw new ExecutionProviderUnavailableException(options.Kind,
+                $"The {options.Kind} execution provider is not available in this process: {e.Message.Trim()}", e);
+        }
+    }
+
+    private static void AppendCuda(SessionOptions sessionOptions, ExecutionProviderOptions options)
+    {
+        using var cuda = new OrtCUDAProviderOptions();
+        var settings = Common(options);
+        if (options.MemoryLimit > 0)
+            settings["gpu_mem_limit"] = Invariant(options.MemoryLimit);
+        cuda.UpdateOptions(settings); // one call: each update resets the keys it omits
+        sessionOptions.AppendExecutionProvider_CUDA(cuda);
+    }
+
+    private static void AppendTensorRT(SessionOptions sessionOptions, ExecutionProviderOptions options)
+    {
+        using var tensorRT = new OrtTensorRTProviderOptions();
+        var settings = Common(options);
+        settings["trt_fp16_enable"] = options.Fp16 ? "1" : "0";
         if (options.WorkspaceSize > 0)
-            settings.Add(("trt_max_workspace_size", Invariant(options.WorkspaceSize)));
+            settings["trt_max_workspace_size"] = Invariant(options.WorkspaceSize);
         if (!string.IsNullOrEmpty(options.EngineCachePath))
         {
-            settings.Add(("trt_engine_cache_enable", "1"));
-            settings.Add(("trt_engine_cache_path", options.EngineCachePath));
+            settings["trt_engine_cache_enable"] = "1";
+            settings["trt_engine_cache_path"] = options.EngineCachePath;
         }
         if (!string.IsNullOrEmpty(options.ProfileMinShapes))
         {
-            settings.Add(("trt_profile_min_shapes", options.ProfileMinShapes));
-            settings.Add(("trt_profile_opt_shapes", options.ProfileOptShapes ?? options.ProfileMinShapes));
-            settings.Add(("trt_profile_max_shapes", options.ProfileMaxShapes ?? options.ProfileMinShapes));
+            settings["trt_profile_min_shapes"] = options.ProfileMinShapes;
+            settings["trt_profile_opt_shapes"] = options.ProfileOptShapes ?? options.ProfileMinShapes;
+            settings["trt_profile_max_shapes"] = options.ProfileMaxShapes ?? options.ProfileMinShapes;
         }
-        Update(tensorRT, OrtApi.UpdateTensorRTProviderOptions, settings);
+        tensorRT.UpdateOptions(settings);
+        sessionOptions.AppendExecutionProvider_Tensorrt(tensorRT);
+    }
+
+    /// <summary>The keys both providers take; the stream pointer goes as its decimal value, as ORT parses it.</summary>
+    private static Dictionary<string, string> Common(ExecutionProviderOptions options)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal) { ["device_id"] = Invariant(options.DeviceId) };
         if (options.UserComputeStream != 0)
         {
-            fixed (byte* key = "user_compute_stream"u8)
-                OrtStatus.Check(OrtApi.UpdateTensorRTProviderOptionsWithValue(tensorRT, key, options.UserComputeStream));
+            settings["has_user_compute_stream"] = "1";
+            settings["user_compute_stream"] = Invariant(options.UserComputeStream);
         }
-        OrtStatus.Check(OrtApi.SessionOptionsAppendExecutionProvider_TensorRT_V2(sessionOptions, tensorRT));
+        return settings;
     }
 
-    private static void Update(nint providerOptions, delegate* unmanaged<nint, byte**, byte**, nuint, nint> update, IReadOnlyList<(string Key, string Value)> settings)
-    {
-        var keys = new string[settings.Count];
-        var values = new string[settings.Count];
-        for (int i = 0; i < settings.Count; i++)
-            (keys[i], values[i]) = settings[i];
-
-        var nativeKeys = NativeUtf8Array.Create(keys);
-        var nativeValues = NativeUtf8Array.Create(values);
-        try
-        {
-            OrtStatus.Check(update(providerOptions, nativeKeys.Pointers, nativeValues.Pointers, (nuint)settings.Count));
-        }
-        finally
-        {
-            nativeKeys.Free();
-            nativeValues.Free();
-        }
-    }
-
-    private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

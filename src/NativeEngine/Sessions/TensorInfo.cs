@@ -1,29 +1,36 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
 namespace HighPerfInference.NativeEngine;
 
 /// <summary>A model input or output as the session reports it.</summary>
-public sealed class TensorInfo
+public sealed record TensorInfo(string Name, OnnxValueType ValueType, TensorElementType ElementType, long[] Shape, string[] SymbolicDimensions)
 {
-    public TensorInfo(string name, OnnxValueType valueType, TensorElementType elementType, long[] shape, string[] symbolicDimensions)
+    /// <summary>Tensor for nearly every model; sequences, maps and optionals have no element type or shape here.</summary>
+    public bool IsTensor => ValueType == OnnxValueType.ONNX_TYPE_TENSOR;
+
+    internal static TensorInfo From(string name, NodeMetadata metadata)
     {
-        Name = name;
-        ValueType = valueType;
-        ElementType = elementType;
-        Shape = shape;
-        SymbolicDimensions = symbolicDimensions;
+        if (metadata.OnnxValueType != OnnxValueType.ONNX_TYPE_TENSOR)
+            return new TensorInfo(name, metadata.OnnxValueType, default, [], []); // element type 0: undefined
+        var shape = new long[metadata.Dimensions.Length];
+        for (var d = 0; d < shape.Length; d++)
+            shape[d] = metadata.Dimensions[d];
+        return new TensorInfo(name, metadata.OnnxValueType, metadata.ElementDataType, shape, metadata.SymbolicDimensions);
     }
 
-    public string Name { get; }
-
-    /// <summary>Tensor for nearly every model; sequences and maps have no element type or shape here.</summary>
-    public OnnxValueType ValueType { get; }
-
-    public TensorElementType ElementType { get; }
-
-    /// <summary>The dimensions, -1 where the model leaves one dynamic (symbolic or unnamed).</summary>
-    public long[] Shape { get; }
-
-    /// <summary>The dimension names ("batch"), one per dimension; "" where the dimension has none.</summary>
-    public string[] SymbolicDimensions { get; }
-
     public override string ToString() => $"{Name}: {ElementType}[{string.Join(',', Shape)}]";
+}
+
+public static class TensorElementTypes
+{
+    /// <summary>Bytes per element; 0 for strings and for the types the server does not carry (4-bit, complex, float8).</summary>
+    public static int SizeOf(this TensorElementType type) => type switch
+    {
+        TensorElementType.UInt8 or TensorElementType.Int8 or TensorElementType.Bool => 1,
+        TensorElementType.UInt16 or TensorElementType.Int16 or TensorElementType.Float16 or TensorElementType.BFloat16 => 2,
+        TensorElementType.Float or TensorElementType.Int32 or TensorElementType.UInt32 => 4,
+        TensorElementType.Int64 or TensorElementType.UInt64 or TensorElementType.Double => 8,
+        _ => 0,
+    };
 }

@@ -14,8 +14,9 @@ internal static class GpuSupport
 {
     /// <summary>
     /// Why <paramref name="provider"/> cannot run on GPU <paramref name="deviceId"/>, or null when it can as far as
-    /// can be told before ORT loads the provider (its own dependencies, cuDNN and the CUDA libraries, fail later,
-    /// when the session opens, with ORT's message naming the missing file).
+    /// can be told before a session opens: the CUDA runtime and the device, then ONNX Runtime's provider, tried by
+    /// appending it (the CPU package has none; the GPU package's libraries need CUDA 13, and TensorRT 10 for
+    /// TensorRT). cuDNN is loaded only when the session opens, which then fails with ORT's message naming the file.
     /// </summary>
     public static string? UnavailableReason(ExecutionProviderKind provider, int deviceId)
     {
@@ -24,8 +25,8 @@ internal static class GpuSupport
         var count = CudaRuntime.DeviceCount;
         if (deviceId >= count)
             return $"GPU {deviceId} does not exist (this machine has {count}).";
-        return ExecutionProviderOptions.FindMissingLibrary(provider) is { } missing
-            ? $"the {provider} execution provider library {missing} is missing (scripts/setup-gpu fetches it)."
+        return ExecutionProviders.UnavailableReason(provider) is { } missing
+            ? $"{missing} (scripts/setup-gpu builds the server with the GPU package and says what it needs)."
             : null;
     }
 

@@ -164,6 +164,8 @@ public sealed record ExecutionProviderConfig
     public bool Fp16 { get; init; }
     public string? EngineCachePath { get; init; }
     public long WorkspaceSize { get; init; }
+    /// <summary>CUDA only: the most device memory ORT's arena may hold, in bytes (0: no limit).</summary>
+    public long MemoryLimit { get; init; }
     public bool FallbackToCpu { get; init; }
 }
 

@@ -130,6 +130,8 @@ public static class ModelConfigJson
                 json.WriteString("engine_cache_path", provider.EngineCachePath);
             json.WriteNumber("workspace_size", provider.WorkspaceSize);
         }
+        if (provider.Kind == ExecutionProviderKind.Cuda)
+            json.WriteNumber("memory_limit", provider.MemoryLimit);
         json.WriteBoolean("fallback_to_cpu", provider.FallbackToCpu);
         json.WriteEndObject();
     }

@@ -80,7 +80,7 @@ public static class ModelConfigReader
             throw root.Error("default_model_filename", $"'{fileName}' must be a plain file name inside the version folder");
 
         var maxBatchSize = (int)root.Integer("max_batch_size", 0, 0, MaxBatchSizeLimit);
-        var provider = ReadExecutionProvider(root.Object("execution_provider", ["kind", "fp16", "engine_cache_path", "workspace_size", "fallback_to_cpu"]));
+        var provider = ReadExecutionProvider(root.Object("execution_provider", ["kind", "fp16", "engine_cache_path", "workspace_size", "memory_limit", "fallback_to_cpu"]));
         var warmup = ReadWarmup(root.Object("model_warmup", ["batches", "batch_size"]), maxBatchSize, provider.Kind);
         return new ModelConfig
         {
@@ -227,10 +227,13 @@ public static class ModelConfigReader
             Fp16 = provider.Boolean("fp16", false),
             EngineCachePath = provider.Text("engine_cache_path"),
             WorkspaceSize = provider.Integer("workspace_size", 0, 0, long.MaxValue),
+            MemoryLimit = provider.Integer("memory_limit", 0, 0, long.MaxValue),
             FallbackToCpu = provider.Boolean("fallback_to_cpu", false),
         };
         if (kind != ExecutionProviderKind.TensorRT && (config.Fp16 || config.EngineCachePath is not null || config.WorkspaceSize != 0))
             throw provider.Error("kind", "fp16, engine_cache_path and workspace_size apply to the tensorrt provider only");
+        if (kind != ExecutionProviderKind.Cuda && config.MemoryLimit != 0)
+            throw provider.Error("kind", "memory_limit applies to the cuda provider only");
         return config;
     }
 

@@ -5,7 +5,9 @@ using HighPerfInference.NativeEngine;
 using HighPerfInference.NativeEngine.Gpu;
 using HighPerfInference.Protocol;
 using HighPerfInference.Server.Scheduling;
-using SessionOptions = HighPerfInference.NativeEngine.SessionOptions;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using SessionOptions = Microsoft.ML.OnnxRuntime.SessionOptions;
 
 namespace HighPerfInference.Server.Models;
 
@@ -27,9 +29,9 @@ public sealed class OnnxBackend : IModelBackend
     private readonly IReadOnlyList<InstancePlacement> _placements;
     private readonly TensorRTProfile? _tensorRTProfile;
     /// <summary>The CPU session opened at load to read the signature; the first CPU runner takes it over.</summary>
-    private InferenceSession? _firstSession;
+    private ModelSession? _firstSession;
 
-    private OnnxBackend(string path, ModelConfig config, IReadOnlyList<InstancePlacement> placements, InferenceSession? session,
+    private OnnxBackend(string path, ModelConfig config, IReadOnlyList<InstancePlacement> placements, ModelSession? session,
         ModelSignature signature, TensorRTProfile? tensorRTProfile, IBufferAllocator? allocator)
     {
         _path = path;
@@ -52,8 +54,8 @@ public sealed class OnnxBackend : IModelBackend
     /// <summary>
     /// Opens the model at <paramref name="path"/> for <paramref name="config"/> and checks that they
     /// agree (batch dimension, declared inputs and outputs, supported datatypes). Throws
-    /// <see cref="ModelConfigException"/> for a disagreement, <see cref="OrtException"/> when ORT
-    /// cannot load the model or its execution provider, and <see cref="InferenceException"/> (Unavailable)
+    /// <see cref="ModelConfigException"/> for a disagreement, <see cref="OnnxRuntimeException"/> when ORT
+    /// cannot load the model, <see cref="ExecutionProviderUnavailableException"/> when its execution provider cannot load, and <see cref="InferenceException"/> (Unavailable)
     /// when the config places it on a GPU this process cannot use and does not allow the CPU fallback.
     /// Models on GPU take their batch buffers from <paramref name="pinnedMemory"/>.
     /// </summary>
@@ -135,13 +137,14 @@ public sealed class OnnxBackend : IModelBackend
         return placements;
     }
 
-    private static InferenceSession Open(string path, ModelConfig config, InstancePlacement placement, nint stream = 0, TensorRTProfile? profile = null)
+    private static ModelSession Open(string path, ModelConfig config, InstancePlacement placement, nint stream = 0, TensorRTProfile? profile = null)
     {
+        _ = OrtEnvironment.Shared; // before any ORT type, so that ORT's log is routed
         using var options = new SessionOptions
         {
             IntraOpNumThreads = config.IntraOpThreads,
             InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.Sequential,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
         if (placement.Provider != ExecutionProviderKind.Cpu)
         {
@@ -152,6 +155,7 @@ public sealed class OnnxBackend : IModelBackend
                 Fp16 = config.ExecutionProvider.Fp16,
                 EngineCachePath = config.ExecutionProvider.EngineCachePath,
                 WorkspaceSize = config.ExecutionProvider.WorkspaceSize,
+                MemoryLimit = config.ExecutionProvider.MemoryLimit,
                 UserComputeStream = stream,
                 ProfileMinShapes = profile?.MinShapes,
                 ProfileOptShapes = profile?.OptShapes,
@@ -159,7 +163,7 @@ public sealed class OnnxBackend : IModelBackend
                 FallbackToCpu = config.ExecutionProvider.FallbackToCpu,
             });
         }
-        return InferenceSession.Load(path, options);
+        return ModelSession.Load(path, options);
     }
 
     /// <summary>The model's inputs or outputs as tensor specs, checked against the config's max_batch_size and declared tensors.</summary>
@@ -170,7 +174,7 @@ public sealed class OnnxBackend : IModelBackend
         for (var i = 0; i < specs.Length; i++)
         {
             var info = infos[i];
-            if (info.ValueType != OnnxValueType.Tensor)
+            if (!info.IsTensor)
                 throw new ModelConfigException(path, kind, $"{kind} '{info.Name}' is a {info.ValueType}, not a tensor; only tensors are supported");
             var dataType = ToDataType(info.ElementType);
             if (dataType == DataType.Invalid)
@@ -231,65 +235,62 @@ public sealed class OnnxBackend : IModelBackend
         DataType.Fp32 => TensorElementType.Float,
         DataType.Fp64 => TensorElementType.Double,
         DataType.Bytes => TensorElementType.String,
-        _ => TensorElementType.Undefined,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "no ONNX element type"),
     };
 }
 
 /// <summary>
-/// Runs batches on one session. Tensors over the batch buffers are cached by address and length
-/// (and checked by shape), so a steady stream of batches creates no new OrtValue; outputs of
-/// unknown shape are allocated by ORT and kept until the next run. BYTES tensors are converted:
-/// inputs from length-prefixed elements to an ORT string tensor, string outputs back into
-/// length-prefixed elements in a buffer of the runner's. A runner on GPU owns its session's CUDA stream.
+/// Runs batches on one session through NativeEngine's <see cref="BatchRunner"/>: every pooled batch buffer, at
+/// each batch size, is bound once as OrtValues over the buffer, so a steady stream of batches creates no
+/// OrtValue and allocates nothing. Outputs of unknown shape are allocated by ORT and kept until the next run.
+/// BYTES tensors are converted: inputs from length-prefixed elements to an ORT string tensor, string outputs
+/// back into length-prefixed elements in a buffer of the runner's. A runner on GPU owns its session's CUDA stream.
 /// </summary>
-internal sealed unsafe class OnnxRunner(InferenceSession session, ModelSignature signature, CudaStream? stream) : IModelRunner
+internal sealed unsafe class OnnxRunner(ModelSession session, ModelSignature signature, CudaStream? stream) : IModelRunner
 {
-    /// <summary>Cached tensors before the cache is emptied; enough for a few pooled batches at every batch size.</summary>
-    private const int CacheLimit = 4096;
-
-    private readonly OrtValue[] _inputs = new OrtValue[signature.Inputs.Count];
-    private readonly OrtValue?[] _outputs = new OrtValue?[signature.Outputs.Count];
-    private readonly bool[] _ortOwned = new bool[signature.Outputs.Count];
+    private readonly BatchRunner _runner = new(session);
     private readonly long[][] _outputShapes = new long[signature.Outputs.Count][];
     private readonly byte[]?[] _stringOutputs = new byte[]?[signature.Outputs.Count];
-    private readonly Dictionary<(nint Data, nuint ByteLength), CachedTensor> _cache = [];
+    private readonly OrtValue?[] _stringInputs = new OrtValue?[signature.Inputs.Count];
 
     public void Run(ReadOnlySpan<TensorView> inputs, Span<TensorView> outputs)
     {
-        ReleaseOrtOutputs();
-        if (_cache.Count + inputs.Length + outputs.Length > CacheLimit)
-            ClearCache();
         try
         {
             for (var i = 0; i < inputs.Length; i++)
-                _inputs[i] = inputs[i].DataType == DataType.Bytes ? StringTensor(inputs[i]) : Tensor(inputs[i]);
+            {
+                ref readonly var input = ref inputs[i];
+                if (input.DataType == DataType.Bytes)
+                    _runner.SetInput(i, _stringInputs[i] = StringTensor(input));
+                else
+                    _runner.SetInput(i, OnnxBackend.ToElementType(input.DataType), input.Shape, input.Data, (long)input.ByteLength);
+            }
             for (var o = 0; o < outputs.Length; o++)
             {
-                _ortOwned[o] = outputs[o].Data == 0;
-                _outputs[o] = _ortOwned[o] ? null : Tensor(outputs[o]);
+                ref readonly var output = ref outputs[o];
+                if (output.Data == 0)
+                    _runner.SetOutputAllocated(o);
+                else
+                    _runner.SetOutput(o, OnnxBackend.ToElementType(output.DataType), output.Shape, output.Data, (long)output.ByteLength);
             }
-
-            session.Run(_inputs, _outputs);
+            _runner.Run();
         }
         finally
         {
-            for (var i = 0; i < inputs.Length; i++)
+            for (var i = 0; i < _stringInputs.Length; i++)
             {
-                if (inputs[i].DataType == DataType.Bytes)
-                    _inputs[i]?.Dispose();
+                _stringInputs[i]?.Dispose();
+                _stringInputs[i] = null;
             }
         }
 
         for (var o = 0; o < outputs.Length; o++)
         {
-            if (!_ortOwned[o])
-                continue;
-            var value = _outputs[o]!;
-            var shape = value.Shape;
-            if (_outputShapes[o]?.Length != shape.Length)
-                _outputShapes[o] = new long[shape.Length];
-            shape.CopyTo(_outputShapes[o]);
             ref var view = ref outputs[o];
+            if (view.Data != 0)
+                continue;
+            var value = _runner.GetOutput(o);
+            _outputShapes[o] = value.GetTensorTypeAndShape().Shape;
             view.Shape = _outputShapes[o];
             if (signature.Outputs[o].DataType == DataType.Bytes)
             {
@@ -299,86 +300,69 @@ internal sealed unsafe class OnnxRunner(InferenceSession session, ModelSignature
             }
             else
             {
-                view.Data = value.DataPointer;
-                view.ByteLength = (nuint)(value.ElementCount * signature.Outputs[o].DataType.ElementSize());
+                var data = value.GetTensorMutableRawData();
+                view.Data = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(data));
+                view.ByteLength = (nuint)data.Length;
             }
         }
     }
 
     public void Dispose()
     {
-        ReleaseOrtOutputs();
-        ClearCache();
+        _runner.Dispose();
         session.Dispose();
         stream?.Dispose(); // after the session, which may still have work queued on it
-    }
-
-    private OrtValue Tensor(in TensorView view)
-    {
-        var key = (view.Data, view.ByteLength);
-        if (_cache.TryGetValue(key, out var cached))
-        {
-            if (cached.Shape.AsSpan().SequenceEqual(view.Shape))
-                return cached.Value;
-            cached.Value.Dispose();
-        }
-        var value = OrtValue.CreateTensor(OnnxBackend.ToElementType(view.DataType), view.Shape, view.Data, view.ByteLength);
-        _cache[key] = new CachedTensor((long[])view.Shape.Clone(), value);
-        return value;
     }
 
     /// <summary>An ORT string tensor from length-prefixed elements (checked by the scheduler when the request arrived).</summary>
     private static OrtValue StringTensor(in TensorView view)
     {
-        var tensor = OrtValue.CreateStringTensor(view.Shape);
-        var data = new ReadOnlySpan<byte>((void*)view.Data, checked((int)view.ByteLength));
-        var count = tensor.ElementCount;
-        for (long i = 0; i < count; i++)
+        var tensor = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, view.Shape);
+        try
         {
-            var length = BinaryPrimitives.ReadInt32LittleEndian(data);
-            tensor.SetStringElement(i, data.Slice(sizeof(int), length));
-            data = data[(sizeof(int) + length)..];
+            var data = new ReadOnlySpan<byte>((void*)view.Data, checked((int)view.ByteLength));
+            var count = ElementCount(view.Shape);
+            for (var i = 0; i < count; i++)
+            {
+                var length = BinaryPrimitives.ReadInt32LittleEndian(data);
+                tensor.StringTensorSetElementAt(data.Slice(sizeof(int), length), i);
+                data = data[(sizeof(int) + length)..];
+            }
+            return tensor;
         }
-        return tensor;
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Writes a string output as length-prefixed elements into the output's pinned buffer; returns the byte count.</summary>
+    /// <summary>Writes a string output as length-prefixed elements into a pinned buffer of the runner's; returns the byte count.</summary>
     private int WriteStrings(OrtValue value, int output)
     {
-        var count = value.ElementCount;
+        var count = ElementCount(_outputShapes[output]);
         var total = 0;
-        for (long i = 0; i < count; i++)
-            total += sizeof(int) + value.GetStringElementByteCount(i);
+        for (var i = 0; i < count; i++)
+            total += sizeof(int) + value.GetStringElementAsSpan(i).Length;
         ref var buffer = ref _stringOutputs[output];
         if (buffer is null || buffer.Length < total)
             buffer = GC.AllocateUninitializedArray<byte>(Math.Max(total, 64), pinned: true);
         var destination = buffer.AsSpan(0, total);
-        for (long i = 0; i < count; i++)
+        for (var i = 0; i < count; i++)
         {
-            var length = value.CopyStringElement(i, destination[sizeof(int)..]);
-            BinaryPrimitives.WriteInt32LittleEndian(destination, length);
-            destination = destination[(sizeof(int) + length)..];
+            var element = value.GetStringElementAsSpan(i);
+            BinaryPrimitives.WriteInt32LittleEndian(destination, element.Length);
+            element.CopyTo(destination[sizeof(int)..]);
+            destination = destination[(sizeof(int) + element.Length)..];
         }
         return total;
     }
 
-    private void ClearCache()
+    private static int ElementCount(long[] shape)
     {
-        foreach (var cached in _cache.Values)
-            cached.Value.Dispose();
-        _cache.Clear();
+        long count = 1;
+        foreach (var dim in shape)
+            count *= dim;
+        return checked((int)count);
     }
-
-    private void ReleaseOrtOutputs()
-    {
-        for (var o = 0; o < _outputs.Length; o++)
-        {
-            if (_ortOwned[o])
-                _outputs[o]?.Dispose();
-            _outputs[o] = null;
-            _ortOwned[o] = false;
-        }
-    }
-
-    private readonly record struct CachedTensor(long[] Shape, OrtValue Value);
 }
