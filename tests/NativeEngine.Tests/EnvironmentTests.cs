@@ -9,9 +9,9 @@ public sealed class EnvironmentTests
     public void ORT_log_messages_reach_the_logger_with_the_session_log_id()
     {
         using var log = new CapturedLog(OrtLogLevel.Verbose);
-        using var options = new SessionOptions { LogId = "logging-test-session" };
+        using var options = new SessionOptions { LogId = "logging-test-session", LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_VERBOSE };
 
-        using (InferenceSession.FromBytes(TestModels.AddSub(), options))
+        using (ModelSession.FromBytes(TestModels.AddSub(), options))
         {
         }
 
@@ -26,7 +26,7 @@ public sealed class EnvironmentTests
         using var log = new CapturedLog(OrtLogLevel.Error);
         using var options = new SessionOptions { LogId = "quiet-session" };
 
-        using (InferenceSession.FromBytes(TestModels.AddSub(), options))
+        using (ModelSession.FromBytes(TestModels.AddSub(), options))
         {
         }
 
@@ -42,7 +42,7 @@ public sealed class EnvironmentTests
         {
             OrtEnvironment.Shared.MinimumLevel = OrtLogLevel.Verbose;
             OrtEnvironment.Shared.Logger = (_, _, _) => throw new InvalidOperationException("logger failure");
-            using var session = InferenceSession.FromBytes(TestModels.AddSub());
+            using var session = ModelSession.FromBytes(TestModels.AddSub());
             Assert.Equal(2, session.Inputs.Count);
         }
         finally

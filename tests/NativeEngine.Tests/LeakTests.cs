@@ -43,35 +43,32 @@ public sealed class LeakTests
     {
         for (int cycle = 0; cycle < cycles; cycle++)
         {
-            using (var session = InferenceSession.FromBytes(s_model, options))
-            using (var input = OrtValue.CreateTensor(TensorElementType.Float, [Rows, Width], memory.Pointer, memory.ByteLength))
+            using (var session = ModelSession.FromBytes(s_model, options))
+            using (var runner = new BatchRunner(session))
             {
-                // ORT-allocated outputs: 2 x 64 KiB.
-                var outputs = new OrtValue?[2];
-                session.Run([input, input], outputs);
-                outputs[0]!.Dispose();
-                outputs[1]!.Dispose();
-
-                using var binding = session.CreateIoBinding();
-                binding.BindInput(0, input);
-                binding.BindInput(1, input);
-                binding.BindOutput(0, OrtMemoryInfo.Cpu);
-                binding.BindOutput(1, OrtMemoryInfo.Cpu);
-                binding.Run();
-                foreach (var bound in binding.GetOutputValues())
-                    bound.Dispose();
+                // Bound over the caller's memory, ORT-allocated outputs: 2 x 64 KiB, twice.
+                for (int run = 0; run < 2; run++)
+                {
+                    runner.SetInput(0, TensorElementType.Float, [Rows, Width], memory.Pointer, (long)memory.ByteLength);
+                    runner.SetInput(1, TensorElementType.Float, [Rows, Width], memory.Pointer, (long)memory.ByteLength);
+                    runner.SetOutputAllocated(0);
+                    runner.SetOutputAllocated(1);
+                    runner.Run();
+                }
             }
 
-            using (var strings = OrtValue.CreateStringTensor([4], ["a", "bb", "a string long enough to leave the small-string buffer", ""]))
-                Assert.Equal(4, strings.GetStrings().Length);
+            using (var strings = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, [4]))
+            {
+                strings.StringTensorSetElementAt("a string long enough to leave the small-string buffer"u8, 2);
+                Assert.Equal(53, strings.GetStringElementAsSpan(2).Length);
+            }
 
-            using (var memoryInfo = OrtMemoryInfo.Create("Cpu", OrtAllocatorType.Device, 0, OrtMemType.Default))
-            using (var runOptions = new RunOptions { Tag = "leak" })
+            using (var runOptions = new RunOptions { LogId = "leak" })
             {
             }
 
             // 256 KiB that ORT allocates; every other one is left to the finalizer instead of Dispose.
-            var large = OrtValue.CreateTensor(TensorElementType.Float, [64 * 1024]);
+            var large = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [64 * 1024]);
             if (cycle % 2 == 0)
                 large.Dispose();
             if (cycle % 100 == 99)

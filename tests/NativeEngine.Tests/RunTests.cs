@@ -2,218 +2,194 @@ using HighPerfInference.NativeEngine.Tests.Models;
 
 namespace HighPerfInference.NativeEngine.Tests;
 
-/// <summary>Run, pre-allocated outputs, RunOptions and IoBinding on the add_sub model.</summary>
+/// <summary>BatchRunner on the add_sub model: buffers bound once, ORT-allocated outputs, errors, terminate.</summary>
 public sealed class RunTests : IDisposable
 {
     private const int Width = 16;
+    private const long RowBytes = Width * sizeof(float);
 
-    private readonly InferenceSession _session = InferenceSession.FromBytes(TestModels.AddSub());
-    private readonly HostBuffer _input0 = HostBuffer.Allocate(Width * sizeof(float));
-    private readonly HostBuffer _input1 = HostBuffer.Allocate(Width * sizeof(float));
-    private readonly OrtValue _value0;
-    private readonly OrtValue _value1;
+    private readonly ModelSession _session = ModelSession.FromBytes(TestModels.AddSub());
+    private readonly HostBuffer _input0 = HostBuffer.Allocate((nuint)(4 * RowBytes));
+    private readonly HostBuffer _input1 = HostBuffer.Allocate((nuint)(4 * RowBytes));
+    private readonly HostBuffer _sum = HostBuffer.Allocate((nuint)(4 * RowBytes));
+    private readonly HostBuffer _difference = HostBuffer.Allocate((nuint)(4 * RowBytes));
+    private readonly BatchRunner _runner;
 
     public RunTests()
     {
-        for (int i = 0; i < Width; i++)
+        var a = _input0.AsSpan<float>(0, 4 * Width);
+        var b = _input1.AsSpan<float>(0, 4 * Width);
+        for (int i = 0; i < a.Length; i++)
         {
-            _input0.AsSpan<float>(0, Width)[i] = i + 1;
-            _input1.AsSpan<float>(0, Width)[i] = 2 * (i + 1);
+            a[i] = i + 1;
+            b[i] = 2 * (i + 1);
         }
-        _value0 = OrtValue.CreateTensor(TensorElementType.Float, [1, Width], _input0.Pointer, _input0.ByteLength);
-        _value1 = OrtValue.CreateTensor(TensorElementType.Float, [1, Width], _input1.Pointer, _input1.ByteLength);
+        _runner = new BatchRunner(_session);
     }
 
     public void Dispose()
     {
-        _value0.Dispose();
-        _value1.Dispose();
+        _runner.Dispose();
+        _session.Dispose();
         _input0.Dispose();
         _input1.Dispose();
-        _session.Dispose();
+        _sum.Dispose();
+        _difference.Dispose();
     }
 
     [Fact]
-    public void Run_with_ORT_allocated_outputs_computes_sum_and_difference()
+    public void Preallocated_outputs_are_written_in_the_callers_buffers()
     {
-        var outputs = new OrtValue?[2];
-        _session.Run([_value0, _value1], outputs);
-        using var sum = outputs[0]!;
-        using var difference = outputs[1]!;
+        SetInputs(rows: 1);
+        SetOutputs(rows: 1);
+        _runner.Run();
 
-        AssertSumAndDifference(sum.GetTensorData<float>(), difference.GetTensorData<float>());
-        Assert.Equal([1L, Width], sum.GetShape());
+        AssertSumAndDifference(_sum.AsSpan<float>(0, Width), _difference.AsSpan<float>(0, Width), rows: 1);
     }
 
     [Fact]
-    public void Run_with_preallocated_outputs_writes_into_caller_memory()
+    public void ORT_allocates_the_outputs_it_is_asked_to_and_they_live_until_the_next_run()
     {
-        using var sumBuffer = HostBuffer.Allocate(Width * sizeof(float));
-        using var differenceBuffer = HostBuffer.Allocate(Width * sizeof(float));
-        using var sum = OrtValue.CreateTensor(TensorElementType.Float, [1, Width], sumBuffer.Pointer, sumBuffer.ByteLength);
-        using var difference = OrtValue.CreateTensor(TensorElementType.Float, [1, Width], differenceBuffer.Pointer, differenceBuffer.ByteLength);
+        SetInputs(rows: 2);
+        _runner.SetOutput(0, TensorElementType.Float, [2, Width], _sum.Pointer, 2 * RowBytes);
+        _runner.SetOutputAllocated(1);
+        _runner.Run();
 
-        OrtValue?[] outputs = [sum, difference];
-        _session.Run([_value0, _value1], outputs);
-
-        AssertSumAndDifference(sumBuffer.AsSpan<float>(0, Width), differenceBuffer.AsSpan<float>(0, Width));
+        var difference = _runner.GetOutput(1);
+        Assert.Equal([2L, Width], difference.GetTensorTypeAndShape().Shape);
+        AssertSumAndDifference(_sum.AsSpan<float>(0, 2 * Width), difference.GetTensorDataAsSpan<float>(), rows: 2);
     }
 
     [Fact]
-    public void Mixed_outputs_fill_only_the_null_slot()
+    public void One_binding_per_buffer_set_and_shape_and_a_steady_stream_allocates_nothing()
     {
-        using var sumBuffer = HostBuffer.Allocate(Width * sizeof(float));
-        using var sum = OrtValue.CreateTensor(TensorElementType.Float, [1, Width], sumBuffer.Pointer, sumBuffer.ByteLength);
-
-        OrtValue?[] outputs = [sum, null];
-        _session.Run([_value0, _value1], outputs);
-        using var difference = outputs[1]!;
-
-        Assert.Same(sum, outputs[0]);
-        AssertSumAndDifference(sumBuffer.AsSpan<float>(0, Width), difference.GetTensorData<float>());
-    }
-
-    [Fact]
-    public void Steady_state_Run_with_preallocated_outputs_allocates_no_managed_memory()
-    {
-        using var sumBuffer = HostBuffer.Allocate(Width * sizeof(float));
-        using var differenceBuffer = HostBuffer.Allocate(Width * sizeof(float));
-        using var sum = OrtValue.CreateTensor(TensorElementType.Float, [1, Width], sumBuffer.Pointer, sumBuffer.ByteLength);
-        using var difference = OrtValue.CreateTensor(TensorElementType.Float, [1, Width], differenceBuffer.Pointer, differenceBuffer.ByteLength);
-        OrtValue[] inputs = [_value0, _value1];
-        OrtValue?[] outputs = [sum, difference];
-        using var runOptions = new RunOptions();
-
         for (int i = 0; i < 100; i++)
-            _session.Run(inputs, outputs, runOptions);
+        {
+            SetInputs(rows: 1 + (i % 2));
+            SetOutputs(rows: 1 + (i % 2));
+            _runner.Run();
+        }
+        Assert.Equal(2, _runner.BindingCount); // batch size 1 and 2 over the same buffers
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++)
-            _session.Run(inputs, outputs, runOptions);
+        {
+            SetInputs(rows: 1 + (i % 2));
+            SetOutputs(rows: 1 + (i % 2));
+            _runner.Run();
+        }
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Equal(0, allocated);
-        AssertSumAndDifference(sumBuffer.AsSpan<float>(0, Width), differenceBuffer.AsSpan<float>(0, Width));
+        Assert.Equal(2, _runner.BindingCount);
+        AssertSumAndDifference(_sum.AsSpan<float>(0, 2 * Width), _difference.AsSpan<float>(0, 2 * Width), rows: 2);
+
+        _runner.ReleaseBindings();
+        Assert.Equal(0, _runner.BindingCount);
     }
 
     [Fact]
-    public void Run_checks_counts_and_refuses_disposed_values()
+    public void Another_buffer_at_the_same_shape_gets_its_own_binding_and_its_own_answer()
     {
-        Assert.Throws<ArgumentException>(() => _session.Run([_value0], new OrtValue?[2]));
-        Assert.Throws<ArgumentException>(() => _session.Run([_value0, _value1], new OrtValue?[1]));
+        SetInputs(rows: 1);
+        SetOutputs(rows: 1);
+        _runner.Run();
 
-        var disposed = OrtValue.CreateTensor(TensorElementType.Float, [1, Width], _input1.Pointer, _input1.ByteLength);
-        disposed.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => _session.Run([_value0, disposed], new OrtValue?[2]));
+        // Row 3 of the inputs as a batch of one: a different address, so a different binding.
+        _runner.SetInput(0, TensorElementType.Float, [1, Width], _input0.Pointer + (nint)(3 * RowBytes), RowBytes);
+        _runner.SetInput(1, TensorElementType.Float, [1, Width], _input1.Pointer + (nint)(3 * RowBytes), RowBytes);
+        SetOutputs(rows: 1);
+        _runner.Run();
+
+        Assert.Equal(2, _runner.BindingCount);
+        var sum = _sum.AsSpan<float>(0, Width);
+        for (int i = 0; i < Width; i++)
+            Assert.Equal(3f * (3 * Width + i + 1), sum[i]);
     }
 
     [Fact]
-    public void A_wrong_input_type_is_an_OrtException_with_ORT_code()
+    public void What_was_set_is_forgotten_after_a_run()
     {
-        using var ints = OrtValue.CreateTensor(TensorElementType.Int32, [1, Width], _input1.Pointer, _input1.ByteLength);
-        var error = Assert.Throws<OrtException>(() => _session.Run([_value0, ints], new OrtValue?[2]));
-        Assert.Equal(OrtErrorCode.InvalidArgument, error.Code);
+        SetInputs(rows: 1);
+        SetOutputs(rows: 1);
+        _runner.Run();
+
+        _runner.SetInput(0, TensorElementType.Float, [1, Width], _input0.Pointer, RowBytes);
+        var error = Assert.Throws<InvalidOperationException>(_runner.Run);
+        Assert.Contains("INPUT1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_wrong_input_type_is_ORT_error_naming_the_type()
+    {
+        _runner.SetInput(0, TensorElementType.Float, [1, Width], _input0.Pointer, RowBytes);
+        _runner.SetInput(1, TensorElementType.Int32, [1, Width], _input1.Pointer, RowBytes);
+        SetOutputs(rows: 1);
+
+        var error = Assert.Throws<OnnxRuntimeException>(_runner.Run);
         Assert.Contains("tensor(int32)", error.Message, StringComparison.Ordinal);
+
+        // The runner is still usable.
+        SetInputs(rows: 1);
+        SetOutputs(rows: 1);
+        _runner.Run();
+        AssertSumAndDifference(_sum.AsSpan<float>(0, Width), _difference.AsSpan<float>(0, Width), rows: 1);
     }
 
     [Fact]
-    public void RunOptions_tag_round_trips()
+    public void A_buffer_too_small_for_its_shape_is_refused()
     {
-        using var options = new RunOptions { Tag = "request-42" };
-        Assert.Equal("request-42", options.Tag);
-        var outputs = new OrtValue?[2];
-        _session.Run([_value0, _value1], outputs, options);
-        DisposeAll(outputs);
+        _runner.SetInput(0, TensorElementType.Float, [2, Width], _input0.Pointer, RowBytes);
+        _runner.SetInput(1, TensorElementType.Float, [2, Width], _input1.Pointer, RowBytes);
+        SetOutputs(rows: 2);
+        Assert.Throws<OnnxRuntimeException>(_runner.Run);
     }
 
     [Fact]
     public void Terminate_fails_runs_until_it_is_reset()
     {
-        using var options = new RunOptions();
-        options.Terminate();
-
-        var error = Assert.Throws<OrtException>(() => _session.Run([_value0, _value1], new OrtValue?[2], options));
+        _runner.Terminate();
+        SetInputs(rows: 1);
+        SetOutputs(rows: 1);
+        var error = Assert.Throws<OnnxRuntimeException>(_runner.Run);
         Assert.Contains("terminate", error.Message, StringComparison.OrdinalIgnoreCase);
 
-        options.ResetTerminate();
-        var outputs = new OrtValue?[2];
-        _session.Run([_value0, _value1], outputs, options);
-        AssertSumAndDifference(outputs[0]!.GetTensorData<float>(), outputs[1]!.GetTensorData<float>());
-        DisposeAll(outputs);
+        _runner.ResetTerminate();
+        SetInputs(rows: 1);
+        SetOutputs(rows: 1);
+        _runner.Run();
+        AssertSumAndDifference(_sum.AsSpan<float>(0, Width), _difference.AsSpan<float>(0, Width), rows: 1);
     }
 
     [Fact]
-    public void IoBinding_runs_with_bound_inputs_and_a_preallocated_output_and_a_device_output()
+    public void GetOutput_needs_an_output_ORT_allocated()
     {
-        using var sumBuffer = HostBuffer.Allocate(Width * sizeof(float));
-        using var sum = OrtValue.CreateTensor(TensorElementType.Float, [1, Width], sumBuffer.Pointer, sumBuffer.ByteLength);
-        using var binding = _session.CreateIoBinding();
-
-        binding.BindInput(0, _value0);
-        binding.BindInput("INPUT1", _value1);
-        binding.BindOutput("OUTPUT0", sum);
-        binding.BindOutput(1, OrtMemoryInfo.Cpu);
-        binding.SynchronizeInputs();
-        binding.Run();
-        binding.SynchronizeOutputs();
-
-        var outputs = binding.GetOutputValues();
-        Assert.Equal(2, outputs.Length);
-        AssertSumAndDifference(sumBuffer.AsSpan<float>(0, Width), outputs[1].GetTensorData<float>());
-        Assert.Equal(outputs[0].DataPointer, sumBuffer.Pointer);
-        DisposeAll(outputs);
-
-        binding.ClearBoundOutputs();
-        Assert.Empty(binding.GetOutputValues());
-        binding.ClearBoundInputs();
-        Assert.Throws<OrtException>(() => binding.Run());
+        SetInputs(rows: 1);
+        SetOutputs(rows: 1);
+        _runner.Run();
+        Assert.Throws<InvalidOperationException>(() => _runner.GetOutput(0));
     }
 
-    [Fact]
-    public void IoBinding_rejects_unknown_names_and_indices()
+    private void SetInputs(int rows)
     {
-        using var binding = _session.CreateIoBinding();
-        Assert.Throws<ArgumentException>(() => binding.BindInput("NOPE", _value0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => binding.BindOutput(2, OrtMemoryInfo.Cpu));
+        _runner.SetInput(0, TensorElementType.Float, [rows, Width], _input0.Pointer, rows * RowBytes);
+        _runner.SetInput(1, TensorElementType.Float, [rows, Width], _input1.Pointer, rows * RowBytes);
     }
 
-    [Fact]
-    public void Memory_info_reports_its_allocator_name()
+    private void SetOutputs(int rows)
     {
-        Assert.Equal("Cpu", OrtMemoryInfo.Cpu.Name);
-        using var pinned = OrtMemoryInfo.Create("CudaPinned", OrtAllocatorType.Device, 0, OrtMemType.CpuOutput);
-        Assert.Equal("CudaPinned", pinned.Name);
-        Assert.Equal(0, pinned.DeviceId);
-        var error = Assert.Throws<OrtException>(() => OrtMemoryInfo.Create("NoSuchDevice", OrtAllocatorType.Device, 0, OrtMemType.Default));
-        Assert.Equal(OrtErrorCode.InvalidArgument, error.Code);
+        _runner.SetOutput(0, TensorElementType.Float, [rows, Width], _sum.Pointer, rows * RowBytes);
+        _runner.SetOutput(1, TensorElementType.Float, [rows, Width], _difference.Pointer, rows * RowBytes);
     }
 
-    [Fact]
-    public void Runs_on_several_threads_share_one_session()
+    private static void AssertSumAndDifference(ReadOnlySpan<float> sum, ReadOnlySpan<float> difference, int rows)
     {
-        Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
-        {
-            var outputs = new OrtValue?[2];
-            _session.Run([_value0, _value1], outputs);
-            AssertSumAndDifference(outputs[0]!.GetTensorData<float>(), outputs[1]!.GetTensorData<float>());
-            DisposeAll(outputs);
-        });
-    }
-
-    private static void AssertSumAndDifference(ReadOnlySpan<float> sum, ReadOnlySpan<float> difference)
-    {
-        Assert.Equal(Width, sum.Length);
-        Assert.Equal(Width, difference.Length);
-        for (int i = 0; i < Width; i++)
+        Assert.Equal(rows * Width, sum.Length);
+        Assert.Equal(rows * Width, difference.Length);
+        for (int i = 0; i < sum.Length; i++)
         {
             Assert.Equal(3f * (i + 1), sum[i]);
             Assert.Equal(-(i + 1f), difference[i]);
         }
-    }
-
-    private static void DisposeAll(OrtValue?[] values)
-    {
-        foreach (var value in values)
-            value?.Dispose();
     }
 }

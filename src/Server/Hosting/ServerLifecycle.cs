@@ -42,7 +42,7 @@ public sealed partial class ServerLifecycle(ServerOptions options, ServerEndpoin
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "REST API on http://{Http} (HTTP/1.1, and HTTP/2 for clients that open with the HTTP/2 preface); binary protocol: {Binary}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "REST API on http://{Http} (HTTP/1.1, and HTTP/2 for clients that open with the HTTP/2 preface: Kestrel's warning above that HTTP/2 is not enabled does not apply, the server's h2c detection enables it); binary protocol: {Binary}")]
     private static partial void LogListening(ILogger logger, string http, string binary);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: readiness is now false; draining for {DelayMs} ms before closing the listeners")]

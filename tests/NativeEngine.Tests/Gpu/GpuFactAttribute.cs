@@ -5,7 +5,7 @@ namespace HighPerfInference.NativeEngine.Tests.Gpu;
 /// <summary>
 /// A test that needs a CUDA device: skipped, with the reason, where <see cref="CudaRuntime.DeviceCount"/> is 0
 /// (CI, a CPU build of libhpinative, no driver). With <see cref="RequiresCudaProvider"/> it also needs ORT's
-/// CUDA provider libraries beside libonnxruntime.so.1 (scripts/setup-gpu puts them there).
+/// CUDA provider to load: the GPU package (-p:OnnxRuntimeFlavor=Gpu, scripts/setup-gpu) and CUDA 13.
 /// </summary>
 public sealed class GpuFactAttribute : FactAttribute
 {
@@ -21,8 +21,7 @@ public sealed class GpuFactAttribute : FactAttribute
     {
         if (CudaRuntime.DeviceCount == 0)
             return CudaRuntime.UnavailableReason;
-        string? missing = requiresCudaProvider ? ExecutionProviders.FindMissingLibrary(ExecutionProviderKind.Cuda, AppContext.BaseDirectory) : null;
-        return missing == null ? null : $"{missing} is not beside libonnxruntime.so.1 (run scripts/setup-gpu).";
+        return requiresCudaProvider ? ExecutionProviders.UnavailableReason(ExecutionProviderKind.Cuda) : null;
     }
 }
 
