@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
-using HighPerfInference.NativeEngine;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 // The naive baseline: the inference server a .NET developer writes first, kept that way on purpose.
 // One ASP.NET Core minimal API endpoint in the Open Inference Protocol's JSON shape; the body is
 // deserialized into plain objects (float[] per input); every request runs the model on its own (one
 // Run per request, no batching, no queue); outputs are copied into arrays and serialized back.
-// Same ONNX Runtime bindings (NativeEngine) as the real server, so the difference is the serving.
+// ONNX Runtime's C# binding used as its README shows (DenseTensor, NamedOnnxValue, session.Run): the
+// same ONNX Runtime build as the real server, so the difference is the serving.
 //
 //   dotnet run --project perf/Baseline -c Release -- --port 8090 --models models
 //
@@ -30,37 +32,27 @@ app.MapPost("/v2/models/{model}/infer", (string model, InferRequest request) =>
     var path = Path.Combine(modelsRoot, model, "1", "model.onnx");
     if (!File.Exists(path))
         return Results.NotFound(new ErrorResponse($"unknown model '{model}'"));
-    var session = sessions.GetOrAdd(model, _ => InferenceSession.Load(path));
+    var session = sessions.GetOrAdd(model, _ => new InferenceSession(path));
 
-    var inputs = new List<OrtValue>();
-    var outputs = new OrtValue?[session.Outputs.Count];
-    try
+    var inputs = new List<NamedOnnxValue>();
+    foreach (var name in session.InputNames)
     {
-        foreach (var info in session.Inputs)
-        {
-            var input = request.Inputs.FirstOrDefault(i => i.Name == info.Name);
-            if (input is null)
-                return Results.BadRequest(new ErrorResponse($"missing input '{info.Name}'"));
-            if (input.Datatype != "FP32" || input.Shape.Aggregate(1L, (a, b) => a * b) != input.Data.Length)
-                return Results.BadRequest(new ErrorResponse($"input '{info.Name}' must be FP32 with as many values as its shape"));
-            var tensor = OrtValue.CreateTensor(TensorElementType.Float, input.Shape);
-            input.Data.CopyTo(tensor.GetTensorData<float>());
-            inputs.Add(tensor);
-        }
-
-        session.Run(inputs.ToArray(), outputs);
-
-        var response = new InferResponse(model, "1", session.Outputs.Select((info, i) => new OutputTensor(
-            info.Name, "FP32", outputs[i]!.GetShape(), outputs[i]!.GetTensorData<float>().ToArray())).ToList());
-        return Results.Ok(response);
+        var input = request.Inputs.FirstOrDefault(i => i.Name == name);
+        if (input is null)
+            return Results.BadRequest(new ErrorResponse($"missing input '{name}'"));
+        if (input.Datatype != "FP32" || input.Shape.Aggregate(1L, (a, b) => a * b) != input.Data.Length)
+            return Results.BadRequest(new ErrorResponse($"input '{name}' must be FP32 with as many values as its shape"));
+        var tensor = new DenseTensor<float>(input.Data, input.Shape.Select(d => (int)d).ToArray());
+        inputs.Add(NamedOnnxValue.CreateFromTensor(name, tensor));
     }
-    finally
+
+    using var results = session.Run(inputs);
+    var response = new InferResponse(model, "1", results.Select(result =>
     {
-        foreach (var value in inputs)
-            value.Dispose();
-        foreach (var value in outputs)
-            value?.Dispose();
-    }
+        var tensor = result.AsTensor<float>();
+        return new OutputTensor(result.Name, "FP32", tensor.Dimensions.ToArray().Select(d => (long)d).ToArray(), tensor.ToArray());
+    }).ToList());
+    return Results.Ok(response);
 });
 
 app.Run();

@@ -1,15 +1,17 @@
+using System.Reflection;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using HighPerfInference.NativeEngine;
-using HighPerfInference.NativeEngine.Interop;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace HighPerfInference.Benchmarks;
 
 /// <summary>
-/// NativeEngine's Run against ORT's own floor: the same <c>OrtApi.Run</c> function pointer called directly,
-/// with the name and value pointer arrays prepared once. Everything above the floor is NativeEngine's cost.
-/// Inputs are tensors over HostBuffers; outputs are pre-allocated unless the benchmark says otherwise.
-/// Items per second for the MLP cases = batch / mean time.
+/// NativeEngine's BatchRunner against ORT's own floor: the C API's <c>Run</c> (OrtApi index 9) of the same
+/// libonnxruntime.so, called through a function pointer with the name and value arrays prepared once.
+/// Everything above the floor is the cost of the managed binding and of our adapter. Inputs and outputs are
+/// tensors over HostBuffers. Items per second for the MLP cases = batch / mean time.
 /// </summary>
 [MemoryDiagnoser]
 public unsafe class NativeEngineRunBenchmarks
@@ -21,13 +23,21 @@ public unsafe class NativeEngineRunBenchmarks
         MlpBatch32,
     }
 
+    /// <summary>OrtApi's index of Run (shared/reference: the table is append-only, so every version has it there).</summary>
+    private const int RunIndex = 9;
+
     private readonly List<HostBuffer> _buffers = [];
-    private InferenceSession _session = null!;
-    private OrtValue[] _inputs = null!;
-    private OrtValue?[] _outputs = null!;
-    private OrtValue?[] _ortAllocatedOutputs = null!;
-    private IoBinding _binding = null!;
-    private nint* _rawValues;
+    private ModelSession _session = null!;
+    private BatchRunner _runner = null!;
+    private (long[] Shape, HostBuffer Buffer)[] _inputs = null!;
+    private (long[] Shape, HostBuffer Buffer)[] _outputs = null!;
+    private OrtValue[] _values = null!;
+    private OrtIoBinding _binding = null!;
+    private RunOptions _runOptions = null!;
+    private delegate* unmanaged<nint, nint, byte**, nint*, nuint, byte**, nuint, nint*, nint> _run;
+    private nint _sessionHandle;
+    private byte** _names;
+    private nint* _valueHandles;
 
     [ParamsAllValues]
     public RunCase Case { get; set; }
@@ -41,79 +51,91 @@ public unsafe class NativeEngineRunBenchmarks
             RunCase.MlpBatch1 => ("mlp", 1, 2),
             _ => ("mlp", 32, 2),
         };
+        _ = OrtEnvironment.Shared;
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
-        _session = InferenceSession.Load(ModelPath(model), options);
-
-        _inputs = new OrtValue[_session.Inputs.Count];
-        for (int i = 0; i < _inputs.Length; i++)
+        _session = ModelSession.Load(ModelPath(model), options);
+        _runner = new BatchRunner(_session);
+        _runOptions = new RunOptions();
+        _inputs = [.. _session.Inputs.Select(info => Tensor(info, batch))];
+        _outputs = [.. _session.Outputs.Select(info => Tensor(info, batch))];
+        foreach (var (_, buffer) in _inputs)
         {
-            _inputs[i] = Tensor(_session.Inputs[i], batch);
-            var data = _inputs[i].GetTensorData<float>();
+            var data = buffer.AsSpan<float>(0, (int)(buffer.ByteLength / sizeof(float)));
             for (int e = 0; e < data.Length; e++)
                 data[e] = (e % 97) * 0.01f;
         }
-        _outputs = new OrtValue?[_session.Outputs.Count];
-        for (int i = 0; i < _outputs.Length; i++)
-            _outputs[i] = Tensor(_session.Outputs[i], batch);
-        _ortAllocatedOutputs = new OrtValue?[_outputs.Length];
 
-        _binding = _session.CreateIoBinding();
-        for (int i = 0; i < _inputs.Length; i++)
-            _binding.BindInput(i, _inputs[i]);
-        for (int i = 0; i < _outputs.Length; i++)
-            _binding.BindOutput(i, _outputs[i]!);
+        // ORT's managed IoBinding, bound once: the binding's own floor, without our adapter around it.
+        var all = _inputs.Concat(_outputs).ToArray();
+        var infos = _session.Inputs.Concat(_session.Outputs).ToArray();
+        _values = [.. all.Select(t => OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, t.Shape, t.Buffer.Pointer, (long)t.Buffer.ByteLength))];
+        _binding = _session.Session.CreateIoBinding();
+        for (int i = 0; i < _values.Length; i++)
+        {
+            if (i < _inputs.Length)
+                _binding.BindInput(infos[i].Name, _values[i]);
+            else
+                _binding.BindOutput(infos[i].Name, _values[i]);
+        }
 
-        // The floor's argument: inputs then outputs, as native OrtValue* in one array.
-        _rawValues = (nint*)NativeMemory.Alloc((nuint)(_inputs.Length + _outputs.Length), (nuint)sizeof(nint));
-        for (int i = 0; i < _inputs.Length; i++)
-            _rawValues[i] = _inputs[i].Pointer;
-        for (int i = 0; i < _outputs.Length; i++)
-            _rawValues[_inputs.Length + i] = _outputs[i]!.Pointer;
+        // The floor: the same library's C API. The native handles are internal to the managed binding: read once.
+        var library = NativeLibrary.Load(Path.Combine(AppContext.BaseDirectory, "libonnxruntime.so"));
+        var getApiBase = (delegate* unmanaged<nint*>)NativeLibrary.GetExport(library, "OrtGetApiBase");
+        var getApi = (delegate* unmanaged<uint, nint*>)getApiBase()[0];
+        _run = (delegate* unmanaged<nint, nint, byte**, nint*, nuint, byte**, nuint, nint*, nint>)getApi(1)[RunIndex];
+        _sessionHandle = Handle(_session.Session);
+        _names = (byte**)NativeMemory.Alloc((nuint)infos.Length, (nuint)sizeof(nint));
+        _valueHandles = (nint*)NativeMemory.Alloc((nuint)infos.Length, (nuint)sizeof(nint));
+        for (int i = 0; i < infos.Length; i++)
+        {
+            _names[i] = (byte*)Marshal.StringToCoTaskMemUTF8(infos[i].Name);
+            _valueHandles[i] = Handle(_values[i]);
+        }
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        NativeMemory.Free(_rawValues);
+        for (int i = 0; i < _values.Length; i++)
+            Marshal.FreeCoTaskMem((nint)_names[i]);
+        NativeMemory.Free(_names);
+        NativeMemory.Free(_valueHandles);
         _binding.Dispose();
-        foreach (var value in _inputs)
+        foreach (var value in _values)
             value.Dispose();
-        foreach (var value in _outputs)
-            value?.Dispose();
+        _runOptions.Dispose();
+        _runner.Dispose();
         _session.Dispose();
         foreach (var buffer in _buffers)
             buffer.Dispose();
     }
 
-    /// <summary>ORT's own cost: the raw OrtApi.Run function pointer, no wrapper.</summary>
+    /// <summary>ORT's own cost: the C API's Run with prepared arrays, no managed wrapper.</summary>
     [Benchmark(Baseline = true)]
     public void OrtApiRunFloor()
     {
-        SessionHandle session = _session.Handle;
-        OrtStatus.Check(OrtApi.Run(session.DangerousGetHandle(), 0,
-            session.InputNames.Pointers, _rawValues, (nuint)_inputs.Length,
-            session.OutputNames.Pointers, (nuint)_outputs.Length, _rawValues + _inputs.Length));
+        var inputCount = (nuint)_inputs.Length;
+        nint status = _run(_sessionHandle, 0, _names, _valueHandles, inputCount, _names + inputCount, (nuint)_outputs.Length, _valueHandles + inputCount);
+        if (status != 0)
+            throw new InvalidOperationException("OrtApi Run failed");
     }
 
+    /// <summary>What a model instance pays per batch: every input and output set, the cached binding found, RunWithBinding.</summary>
     [Benchmark]
-    public void SessionRun() => _session.Run(_inputs, _outputs);
-
-    [Benchmark]
-    public void IoBindingRun() => _binding.Run();
-
-    /// <summary>ORT allocates the outputs: one OrtValue wrapper per output, disposed at once.</summary>
-    [Benchmark]
-    public void SessionRunOrtAllocatedOutputs()
+    public void BatchRunnerRun()
     {
-        _session.Run(_inputs, _ortAllocatedOutputs);
-        for (int i = 0; i < _ortAllocatedOutputs.Length; i++)
-        {
-            _ortAllocatedOutputs[i]!.Dispose();
-            _ortAllocatedOutputs[i] = null;
-        }
+        for (int i = 0; i < _inputs.Length; i++)
+            _runner.SetInput(i, TensorElementType.Float, _inputs[i].Shape, _inputs[i].Buffer.Pointer, (long)_inputs[i].Buffer.ByteLength);
+        for (int o = 0; o < _outputs.Length; o++)
+            _runner.SetOutput(o, TensorElementType.Float, _outputs[o].Shape, _outputs[o].Buffer.Pointer, (long)_outputs[o].Buffer.ByteLength);
+        _runner.Run();
     }
 
-    private OrtValue Tensor(TensorInfo info, int batch)
+    /// <summary>The managed binding's RunWithBinding on an IoBinding bound once.</summary>
+    [Benchmark]
+    public void OrtRunWithBinding() => _session.Session.RunWithBinding(_runOptions, _binding);
+
+    private (long[] Shape, HostBuffer Buffer) Tensor(TensorInfo info, int batch)
     {
         var shape = new long[info.Shape.Length];
         long elements = 1;
@@ -124,8 +146,11 @@ public unsafe class NativeEngineRunBenchmarks
         }
         var buffer = HostBuffer.Allocate((nuint)(elements * info.ElementType.SizeOf()));
         _buffers.Add(buffer);
-        return OrtValue.CreateTensor(info.ElementType, shape, buffer.Pointer, buffer.ByteLength);
+        return (shape, buffer);
     }
+
+    private static nint Handle(object value) =>
+        (nint)value.GetType().GetProperty("Handle", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(value)!;
 
     /// <summary>models/&lt;name&gt;/1/model.onnx, found by walking up from the benchmark's output directory.</summary>
     private static string ModelPath(string name)

@@ -15,6 +15,13 @@ public class ConformanceTests(ITestOutputHelper output)
 {
     private const string Missing = "libonnx-testdata is not installed";
 
+    /// <summary>
+    /// Cases that pass on ONNX Runtime 1.32.0's CPU package here (Debian 12's libonnx-testdata, no en_US.UTF-8
+    /// locale). An update that leaves models unloadable turns passes into skips; this floor makes it a failure.
+    /// Raise it when more cases pass; never lower it without saying why in docs/conformance.md.
+    /// </summary>
+    private const int MinimumPassed = 967;
+
     private static readonly ConcurrentDictionary<string, Lazy<CaseResult>> s_results = new(StringComparer.Ordinal);
 
     /// <summary>Every case id; without the test data, one row that fails and says how to install it.</summary>
@@ -48,6 +55,8 @@ public class ConformanceTests(ITestOutputHelper output)
 
         var failed = results.Where(r => r.Outcome == CaseOutcome.Failed).Select(r => r.Case.Id).ToList();
         Assert.True(failed.Count == 0, $"{failed.Count} case(s) failed: {string.Join(", ", failed)}");
+        var passed = results.Count(r => r.Outcome == CaseOutcome.Passed);
+        Assert.True(passed >= MinimumPassed, $"only {passed} cases passed, fewer than the {MinimumPassed} that pass on ONNX Runtime 1.32.0: see the skipped cases above");
     }
 
     private static CaseResult Result(ConformanceCase c) =>

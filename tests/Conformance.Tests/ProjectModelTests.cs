@@ -16,7 +16,7 @@ public class ProjectModelTests
     [Fact]
     public void Add_sub_adds_and_subtracts_rows_of_16()
     {
-        using var session = InferenceSession.Load(RepositoryPaths.Model("add_sub"));
+        using var session = ModelSession.Load(RepositoryPaths.Model("add_sub"));
         var a = Enumerable.Range(0, 32).Select(i => i * 0.5f).ToArray();
         var b = Enumerable.Range(0, 32).Select(i => 1f - i).ToArray();
 
@@ -32,7 +32,7 @@ public class ProjectModelTests
     [Fact]
     public void Add_sub_int32_is_exact()
     {
-        using var session = InferenceSession.Load(RepositoryPaths.Model("add_sub_int32"));
+        using var session = ModelSession.Load(RepositoryPaths.Model("add_sub_int32"));
         var a = Enumerable.Range(0, 16).Select(i => (i * 1_000_003) - 7_000_000).ToArray();
         var b = Enumerable.Range(0, 16).Select(i => 3 - i).ToArray();
 
@@ -45,7 +45,7 @@ public class ProjectModelTests
     [Fact]
     public void Identity_fp32_takes_any_two_dimensional_shape()
     {
-        using var session = InferenceSession.Load(RepositoryPaths.Model("identity_fp32"));
+        using var session = ModelSession.Load(RepositoryPaths.Model("identity_fp32"));
         var input = Tensor(OnnxDataType.Float, [3, 7], Enumerable.Range(0, 21).Select(i => (float)Math.Sin(i)).ToArray());
 
         var output = SessionRunner.Run(session, [input])[0];
@@ -59,7 +59,7 @@ public class ProjectModelTests
     [Fact]
     public void Identity_all_types_returns_every_datatype_unchanged()
     {
-        using var session = InferenceSession.Load(RepositoryPaths.Model("identity_all_types"));
+        using var session = ModelSession.Load(RepositoryPaths.Model("identity_all_types"));
         var random = new Random(7);
         var inputs = new List<ReferenceTensor>();
         foreach (var info in session.Inputs)
@@ -89,7 +89,7 @@ public class ProjectModelTests
     [Fact]
     public void Fixed_vec4_has_no_batch_dimension_and_doubles()
     {
-        using var session = InferenceSession.Load(RepositoryPaths.Model("fixed_vec4"));
+        using var session = ModelSession.Load(RepositoryPaths.Model("fixed_vec4"));
 
         var output = SessionRunner.Run(session, [Tensor(OnnxDataType.Float, [4], [1f, -2f, 0.25f, 8f])])[0];
 
@@ -100,7 +100,7 @@ public class ProjectModelTests
     [Fact]
     public void Mlp_maps_256_features_to_16_probabilities()
     {
-        using var session = InferenceSession.Load(RepositoryPaths.Model("mlp"));
+        using var session = ModelSession.Load(RepositoryPaths.Model("mlp"));
         var x = Enumerable.Range(0, 3 * 256).Select(i => (float)Math.Sin(i)).ToArray();
 
         var output = SessionRunner.Run(session, [Tensor(OnnxDataType.Float, [3, 256], x)])[0];

@@ -4,6 +4,8 @@ using HighPerfInference.LoadGen.Measurement;
 using HighPerfInference.LoadGen.Workload;
 using HighPerfInference.NativeEngine;
 using HighPerfInference.Protocol;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace HighPerfInference.LoadGen.InProcess;
 
@@ -52,8 +54,9 @@ public static class InProcessRunner
             shapes[text[..colon]] = TensorSpec.ParseShape(text, text[(colon + 1)..], allowDynamic: true);
         }
 
+        _ = OrtEnvironment.Shared;
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
-        using var session = InferenceSession.Load(path, options);
+        using var session = ModelSession.Load(path, options);
         var results = new List<StepResult>();
         foreach (var batch in batches)
         {
@@ -80,7 +83,7 @@ public static class InProcessRunner
         return await Program.WriteResultsAsync(results, reader.String("json"), reader.String("csv"), maxErrorRate: 0).ConfigureAwait(false);
     }
 
-    private static (LatencyHistogram Latency, double Seconds) Measure(InferenceSession session, int batch, int callerCount,
+    private static (LatencyHistogram Latency, double Seconds) Measure(ModelSession session, int batch, int callerCount,
         TimeSpan warmup, TimeSpan duration, IReadOnlyDictionary<string, long[]> shapes, int seed)
     {
         var phase = new Load.LoadPhase();
@@ -126,20 +129,22 @@ public static class InProcessRunner
         return string.IsNullOrEmpty(parent) ? Path.GetFileNameWithoutExtension(path) : parent;
     }
 
-    /// <summary>One calling thread: its own inputs (filled once) and pre-allocated outputs.</summary>
+    /// <summary>
+    /// One calling thread: its own input buffers (filled once) and output buffers, run through NativeEngine's
+    /// BatchRunner exactly as the server's model instances run a batch (bound once, RunWithBinding).
+    /// </summary>
     private sealed class Caller : IDisposable
     {
-        private readonly InferenceSession _session;
-        private readonly OrtValue[] _inputs;
-        private readonly OrtValue?[] _outputs;
-        private readonly bool[] _ortAllocated;
+        private readonly BatchRunner _runner;
+        private readonly List<HostBuffer> _buffers = [];
+        private readonly (TensorElementType Type, long[] Shape, HostBuffer Buffer)[] _inputs;
+        private readonly (TensorElementType Type, long[] Shape, HostBuffer Buffer)?[] _outputs;
 
-        public Caller(InferenceSession session, int batch, IReadOnlyDictionary<string, long[]> shapes, int seed)
+        public Caller(ModelSession session, int batch, IReadOnlyDictionary<string, long[]> shapes, int seed)
         {
-            _session = session;
-            _inputs = new OrtValue[session.Inputs.Count];
-            _outputs = new OrtValue?[session.Outputs.Count];
-            _ortAllocated = new bool[session.Outputs.Count];
+            _runner = new BatchRunner(session);
+            _inputs = new (TensorElementType, long[], HostBuffer)[session.Inputs.Count];
+            _outputs = new (TensorElementType, long[], HostBuffer)?[session.Outputs.Count];
             var random = seed;
             for (var i = 0; i < _inputs.Length; i++)
             {
@@ -147,17 +152,16 @@ public static class InProcessRunner
                 var shape = Resolve(info, batch, shapes) ?? throw new UsageException(
                     $"input '{info.Name}' has dynamic dimensions besides the batch: give --shape {info.Name}:{string.Join(',', info.Shape)} with them filled in");
                 var spec = new TensorSpec(info.Name, ToDataType(info.ElementType, info.Name), shape);
-                _inputs[i] = OrtValue.CreateTensor(info.ElementType, shape);
-                InputData.Create([spec], "random", random++)[0].Data.CopyTo(_inputs[i].GetTensorBytes());
+                var buffer = Allocate(info.ElementType, shape);
+                InputData.Create([spec], "random", random++)[0].Data.CopyTo(buffer.AsSpan());
+                _inputs[i] = (info.ElementType, shape, buffer);
             }
             for (var i = 0; i < _outputs.Length; i++)
             {
                 var info = session.Outputs[i];
                 // An output whose shape is known after the batch is filled in is written in place; otherwise ORT allocates it per Run.
                 if (Resolve(info, batch, shapes) is { } shape && info.ElementType != TensorElementType.String)
-                    _outputs[i] = OrtValue.CreateTensor(info.ElementType, shape);
-                else
-                    _ortAllocated[i] = true;
+                    _outputs[i] = (info.ElementType, shape, Allocate(info.ElementType, shape));
             }
         }
 
@@ -172,21 +176,25 @@ public static class InProcessRunner
                 while (phase.Current != Load.Phase.Stop)
                 {
                     var start = Stopwatch.GetTimestamp();
-                    _session.Run(_inputs, _outputs);
+                    for (var i = 0; i < _inputs.Length; i++)
+                    {
+                        var (type, shape, buffer) = _inputs[i];
+                        _runner.SetInput(i, type, shape, buffer.Pointer, (long)buffer.ByteLength);
+                    }
+                    for (var o = 0; o < _outputs.Length; o++)
+                    {
+                        if (_outputs[o] is var (type, shape, buffer))
+                            _runner.SetOutput(o, type, shape, buffer.Pointer, (long)buffer.ByteLength);
+                        else
+                            _runner.SetOutputAllocated(o);
+                    }
+                    _runner.Run();
                     var end = Stopwatch.GetTimestamp();
                     if (phase.Current == Load.Phase.Measure)
                         Latency.Record((long)((end - start) * s_nanosecondsPerTick));
-                    for (var i = 0; i < _outputs.Length; i++)
-                    {
-                        if (_ortAllocated[i])
-                        {
-                            _outputs[i]!.Dispose();
-                            _outputs[i] = null;
-                        }
-                    }
                 }
             }
-            catch (OrtException ex)
+            catch (OnnxRuntimeException ex)
             {
                 Failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
             }
@@ -194,10 +202,19 @@ public static class InProcessRunner
 
         public void Dispose()
         {
-            foreach (var value in _inputs)
-                value?.Dispose();
-            foreach (var value in _outputs)
-                value?.Dispose();
+            _runner.Dispose();
+            foreach (var buffer in _buffers)
+                buffer.Dispose();
+        }
+
+        private HostBuffer Allocate(TensorElementType type, long[] shape)
+        {
+            long elements = 1;
+            foreach (var dim in shape)
+                elements *= dim;
+            var buffer = HostBuffer.Allocate((nuint)Math.Max(1, elements * type.SizeOf()));
+            _buffers.Add(buffer);
+            return buffer;
         }
 
         /// <summary>The model's shape with the leading dynamic dimension set to the batch; null when others stay unknown.</summary>

@@ -1,5 +1,7 @@
 using HighPerfInference.Conformance.Tests.Onnx;
 using HighPerfInference.NativeEngine;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace HighPerfInference.Conformance.Tests.Suite;
 
@@ -27,12 +29,12 @@ internal static class CaseRunner
         if (NonTensor(signature) is { } reason)
             return CaseResult.Skip(c, reason);
 
-        InferenceSession session;
+        ModelSession session;
         try
         {
-            session = InferenceSession.Load(c.ModelPath, Options);
+            session = ModelSession.Load(c.ModelPath, Options);
         }
-        catch (OrtException e)
+        catch (OnnxRuntimeException e)
         {
             return CaseResult.Skip(c, $"ONNX Runtime cannot load the model: {e.Message}");
         }
@@ -51,7 +53,13 @@ internal static class CaseRunner
         }
     }
 
-    private static SessionOptions Options { get; } = new() { IntraOpNumThreads = 1 };
+    private static SessionOptions Options { get; } = CreateOptions();
+
+    private static SessionOptions CreateOptions()
+    {
+        _ = OrtEnvironment.Shared; // before the first ORT type
+        return new SessionOptions { IntraOpNumThreads = 1 };
+    }
 
     private static string? NonTensor(ModelSignature signature)
     {
@@ -68,7 +76,7 @@ internal static class CaseRunner
     }
 
     /// <summary>Null when every output matches; else the failure (which output differs and how, or ORT's error) or the skip.</summary>
-    private static CaseResult? RunDataSet(ConformanceCase c, InferenceSession session, string dataSet)
+    private static CaseResult? RunDataSet(ConformanceCase c, ModelSession session, string dataSet)
     {
         var name = Path.GetFileName(dataSet);
         var inputs = ConformanceCase.TensorFiles(dataSet, "input_").Select(TensorProtoReader.Read).ToList();
@@ -95,7 +103,7 @@ internal static class CaseRunner
         {
             outputs = SessionRunner.Run(session, feeds);
         }
-        catch (OrtException e)
+        catch (OnnxRuntimeException e)
         {
             return CaseResult.Fail(c, $"{name}: ONNX Runtime failed to run it: {e.Message}");
         }
@@ -119,7 +127,7 @@ internal static class CaseRunner
         return true;
     }
 
-    private static string? Mismatch(InferenceSession session, List<ReferenceTensor> expected, ReferenceTensor[] outputs, Tolerance tolerance)
+    private static string? Mismatch(ModelSession session, List<ReferenceTensor> expected, ReferenceTensor[] outputs, Tolerance tolerance)
     {
         for (var i = 0; i < expected.Count; i++)
         {

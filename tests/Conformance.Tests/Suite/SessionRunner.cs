@@ -1,98 +1,82 @@
 using System.Runtime.InteropServices;
 using HighPerfInference.Conformance.Tests.Onnx;
 using HighPerfInference.NativeEngine;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace HighPerfInference.Conformance.Tests.Suite;
 
 /// <summary>
-/// One NativeEngine Run over reference tensors: each input is copied into 64-byte aligned native
-/// memory (as the server's batch buffers are) and wrapped without a further copy
-/// (<see cref="OrtValue.CreateTensor(TensorElementType, ReadOnlySpan{long}, nint, nuint)"/>); ORT
-/// allocates the outputs, which are copied back into reference tensors before they are freed.
+/// One NativeEngine run over reference tensors, the way the server runs a batch: each input is copied
+/// into 64-byte aligned native memory (as the server's batch buffers are) and bound without a further
+/// copy through <see cref="BatchRunner"/>; string inputs go as ORT string tensors; ORT allocates the
+/// outputs, which are copied back into reference tensors.
 /// </summary>
 internal static class SessionRunner
 {
     /// <summary>Runs <paramref name="session"/> on <paramref name="inputs"/>, in the session's input order; outputs in its output order.</summary>
-    public static ReferenceTensor[] Run(InferenceSession session, IReadOnlyList<ReferenceTensor> inputs)
+    public static ReferenceTensor[] Run(ModelSession session, IReadOnlyList<ReferenceTensor> inputs)
     {
         using var feeds = new Feeds(inputs);
-        var outputs = new OrtValue?[session.Outputs.Count];
-        try
-        {
-            session.Run(feeds.Values, outputs);
-            var results = new ReferenceTensor[outputs.Length];
-            for (var i = 0; i < outputs.Length; i++)
-                results[i] = ToReference(outputs[i]!, session.Outputs[i].Name);
-            return results;
-        }
-        finally
-        {
-            foreach (var output in outputs)
-                output?.Dispose();
-        }
+        using var runner = new BatchRunner(session);
+        feeds.Set(runner);
+        for (var o = 0; o < session.Outputs.Count; o++)
+            runner.SetOutputAllocated(o);
+        runner.Run();
+        var results = new ReferenceTensor[session.Outputs.Count];
+        for (var o = 0; o < results.Length; o++)
+            results[o] = ToReference(runner.GetOutput(o), session.Outputs[o].Name);
+        return results;
     }
 
     private static ReferenceTensor ToReference(OrtValue value, string name)
     {
-        var type = (OnnxDataType)value.ElementType;
+        var info = value.GetTensorTypeAndShape();
+        var type = (OnnxDataType)info.ElementDataType;
         if (type != OnnxDataType.String)
-            return new ReferenceTensor { Name = name, DataType = type, Dims = value.GetShape(), Data = value.GetTensorBytes().ToArray() };
+            return new ReferenceTensor { Name = name, DataType = type, Dims = info.Shape, Data = value.GetTensorDataAsSpan<byte>().ToArray() };
 
-        var strings = new byte[value.ElementCount][];
+        var strings = new byte[info.ElementCount][];
         for (var i = 0; i < strings.Length; i++)
-        {
-            strings[i] = new byte[value.GetStringElementByteCount(i)];
-            value.CopyStringElement(i, strings[i]);
-        }
-
-        return new ReferenceTensor { Name = name, DataType = type, Dims = value.GetShape(), Strings = strings };
+            strings[i] = value.GetStringElementAsSpan(i).ToArray();
+        return new ReferenceTensor { Name = name, DataType = type, Dims = info.Shape, Strings = strings };
     }
 
-    /// <summary>The input values of one run and the native memory under them, owned until the run has returned.</summary>
-    private sealed unsafe class Feeds : IDisposable
+    /// <summary>The native memory and string tensors under one run's inputs, owned until the run has returned.</summary>
+    private sealed unsafe class Feeds(IReadOnlyList<ReferenceTensor> inputs) : IDisposable
     {
         private readonly List<nint> _buffers = [];
+        private readonly List<OrtValue> _strings = [];
 
-        public Feeds(IReadOnlyList<ReferenceTensor> inputs)
+        public void Set(BatchRunner runner)
         {
-            Values = new OrtValue[inputs.Count];
-            try
+            for (var i = 0; i < inputs.Count; i++)
             {
-                for (var i = 0; i < inputs.Count; i++)
-                    Values[i] = Create(inputs[i]);
-            }
-            catch
-            {
-                Dispose();
-                throw;
+                var tensor = inputs[i];
+                if (tensor.DataType == OnnxDataType.String)
+                {
+                    var strings = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, tensor.Dims);
+                    _strings.Add(strings);
+                    for (var e = 0; e < tensor.Strings.Length; e++)
+                        strings.StringTensorSetElementAt(tensor.Strings[e], e);
+                    runner.SetInput(i, strings);
+                    continue;
+                }
+
+                var length = (nuint)tensor.Data.Length;
+                var buffer = NativeMemory.AlignedAlloc(Math.Max(length, 1), 64);
+                _buffers.Add((nint)buffer);
+                tensor.Data.CopyTo(new Span<byte>(buffer, tensor.Data.Length));
+                runner.SetInput(i, (TensorElementType)tensor.DataType, tensor.Dims, (nint)buffer, tensor.Data.Length);
             }
         }
-
-        public OrtValue[] Values { get; }
 
         public void Dispose()
         {
-            foreach (var value in Values)
-                value?.Dispose();
+            foreach (var value in _strings)
+                value.Dispose();
             foreach (var buffer in _buffers)
                 NativeMemory.AlignedFree((void*)buffer);
-        }
-
-        private OrtValue Create(ReferenceTensor tensor)
-        {
-            if (tensor.DataType == OnnxDataType.String)
-            {
-                var strings = OrtValue.CreateStringTensor(tensor.Dims);
-                for (var i = 0; i < tensor.Strings.Length; i++)
-                    strings.SetStringElement(i, tensor.Strings[i]);
-                return strings;
-            }
-
-            var length = (nuint)tensor.Data.Length;
-            var buffer = NativeMemory.AlignedAlloc(Math.Max(length, 1), 64);
-            _buffers.Add((nint)buffer);
-            tensor.Data.CopyTo(new Span<byte>(buffer, tensor.Data.Length));
-            return OrtValue.CreateTensor((TensorElementType)tensor.DataType, tensor.Dims, (nint)buffer, length);
         }
     }
 }

@@ -1,4 +1,5 @@
 using HighPerfInference.NativeEngine;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using HighPerfInference.Protocol;
 using HighPerfInference.Server.Models;
 using HighPerfInference.Server.Scheduling;
@@ -63,7 +64,7 @@ public sealed class RealModelTests : IAsyncLifetime
         })));
         Assert.Equal(0, completion.Duplicates);
 
-        using var mlp = InferenceSession.Load(Path.Combine(TestRepository.GeneratedModels, "mlp", "1", "model.onnx"));
+        using var mlp = ModelSession.Load(Path.Combine(TestRepository.GeneratedModels, "mlp", "1", "model.onnx"));
         foreach (var request in requests)
         {
             var answer = completion.Answers[request.Id];
@@ -117,16 +118,16 @@ public sealed class RealModelTests : IAsyncLifetime
     }
 
     /// <summary>The request run on its own, straight through NativeEngine: the reference for its rows of a batch.</summary>
-    private static unsafe float[] RunAlone(InferenceSession session, InferenceRequest request)
+    private static unsafe float[] RunAlone(ModelSession session, InferenceRequest request)
     {
         var input = TestRequests.Floats(request, 0);
+        using var runner = new BatchRunner(session);
         fixed (float* data = input)
         {
-            using var tensor = OrtValue.CreateTensor(TensorElementType.Float, request.Input(0).Shape, (nint)data, (nuint)(input.Length * sizeof(float)));
-            var outputs = new OrtValue?[1];
-            session.Run([tensor], outputs);
-            using var output = outputs[0]!;
-            return output.GetTensorData<float>().ToArray();
+            runner.SetInput(0, TensorElementType.Float, request.Input(0).Shape, (nint)data, input.Length * sizeof(float));
+            runner.SetOutputAllocated(0);
+            runner.Run();
+            return runner.GetOutput(0).GetTensorDataAsSpan<float>().ToArray();
         }
     }
 }
