@@ -70,7 +70,7 @@ public sealed record ModelConfig
     }
 
     /// <summary>The scheduler settings this configuration asks for.</summary>
-    public SchedulerOptions SchedulerOptions(IBufferAllocator? allocator = null)
+    public SchedulerOptions SchedulerOptions(IBufferAllocator? allocator = null, IDurationObserver? durationObserver = null)
     {
         var batching = DynamicBatching;
         var policy = batching?.DefaultQueuePolicy ?? new QueuePolicyConfig();
@@ -86,6 +86,7 @@ public sealed record ModelConfig
             AllowTimeoutOverride = policy.AllowTimeoutOverride,
             InstanceCount = InstanceCount,
             Allocator = allocator,
+            DurationObserver = durationObserver,
         };
     }
 }

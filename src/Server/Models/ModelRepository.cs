@@ -59,6 +59,7 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
     private readonly ModelRepositoryOptions _options;
     private readonly IModelBackendFactory _backends;
     private readonly IBufferAllocator? _allocator;
+    private readonly IDurationObservers? _durationObservers;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly Lock _statusLock = new();
@@ -73,11 +74,13 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
     private volatile bool _started;
     private volatile bool _stopping;
 
-    public ModelRepository(ModelRepositoryOptions options, IModelBackendFactory? backends = null, IBufferAllocator? allocator = null, ILogger<ModelRepository>? logger = null)
+    public ModelRepository(ModelRepositoryOptions options, IModelBackendFactory? backends = null, IBufferAllocator? allocator = null, ILogger<ModelRepository>? logger = null,
+        IDurationObservers? durationObservers = null)
     {
         _options = options;
         _backends = backends ?? new OnnxBackendFactory();
         _allocator = allocator;
+        _durationObservers = durationObservers;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         RepositoryPath = System.IO.Path.GetFullPath(options.Path);
     }
@@ -274,7 +277,8 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
         DynamicBatcher? batcher = null;
         try
         {
-            batcher = new DynamicBatcher(name, number.ToString(CultureInfo.InvariantCulture), backend, config.SchedulerOptions(backend.Allocator ?? _allocator));
+            var version = number.ToString(CultureInfo.InvariantCulture);
+            batcher = new DynamicBatcher(name, version, backend, config.SchedulerOptions(backend.Allocator ?? _allocator, _durationObservers?.For(name, version)));
             batcher.Start(config.Warmup.Batches, config.Warmup.BatchSize);
             return new LoadedVersion(number, config, backend, batcher);
         }

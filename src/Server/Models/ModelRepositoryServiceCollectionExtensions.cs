@@ -14,7 +14,8 @@ public static class ModelRepositoryServiceCollectionExtensions
     /// (see <see cref="ModelRepositoryOptions"/>), and a hosted service that loads the models at
     /// start and unloads them on shutdown. Models on GPU take their batch buffers from the
     /// <see cref="PinnedMemory"/> singleton; an <see cref="IBufferAllocator"/> registered beforehand
-    /// replaces host memory for the others.
+    /// replaces host memory for the others; an <see cref="IDurationObservers"/> (the server's metrics)
+    /// receives every version's request and batch durations.
     /// </summary>
     public static IServiceCollection AddModelRepository(this IServiceCollection services, IConfiguration section) =>
         services.AddModelRepository(options => section.Bind(options));
@@ -29,7 +30,8 @@ public static class ModelRepositoryServiceCollectionExtensions
             provider.GetRequiredService<IOptions<ModelRepositoryOptions>>().Value,
             provider.GetRequiredService<IModelBackendFactory>(),
             provider.GetService<IBufferAllocator>(),
-            provider.GetRequiredService<ILogger<ModelRepository>>()));
+            provider.GetRequiredService<ILogger<ModelRepository>>(),
+            provider.GetService<IDurationObservers>()));
         services.TryAddSingleton<IModelRepository>(provider => provider.GetRequiredService<ModelRepository>());
         services.TryAddSingleton<IInferenceScheduler>(provider => provider.GetRequiredService<ModelRepository>());
         services.AddHostedService<ModelRepositoryHostedService>();

@@ -1,5 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
-using HighPerfInference.Server.Scheduling;
+using Prometheus;
 
 namespace HighPerfInference.Server.Observability;
 
@@ -11,38 +12,34 @@ public enum HttpInferenceApi
 }
 
 /// <summary>
-/// Inference requests over HTTP as the front door sees them: answers by status code, and a latency
-/// histogram from receipt to the response written. Recording is a few Interlocked adds, no allocation.
+/// Inference requests over HTTP as the front door sees them: answers by status code, and a latency histogram
+/// from receipt to the response written. Recording uses label children bound once (a status code's the first
+/// time it is answered): lock-free, no allocation.
 /// </summary>
-public sealed class HttpMetrics : IMetricsSource
+public sealed class HttpMetrics
 {
     private static readonly string[] s_apis = ["v2", "predict"];
+    private const int StatusCodes = 600;
 
-    private readonly long[,] _statusCounts = new long[s_apis.Length, 600];
-    private readonly DurationHistogram[] _durations = [new(), new()];
+    private readonly Counter _requests;
+    private readonly Counter.Child?[] _byStatus = new Counter.Child?[s_apis.Length * StatusCodes];
+    private readonly Histogram.Child[] _durations;
+
+    public HttpMetrics(IMetricFactory metrics)
+    {
+        _requests = metrics.CreateCounter("hpi_http_inference_requests_total", "Inference requests answered over HTTP, by API and status code.",
+            new CounterConfiguration { LabelNames = ["api", "code"] });
+        var durations = metrics.CreateHistogram("hpi_http_inference_duration_seconds", "Time from receiving an HTTP inference request to writing its answer.",
+            new HistogramConfiguration { LabelNames = ["api"], Buckets = DurationBuckets.Seconds });
+        _durations = Array.ConvertAll(s_apis, api => durations.WithLabels(api));
+    }
 
     public void Record(HttpInferenceApi api, int status, long elapsedTicks)
     {
         var a = (int)api;
-        Interlocked.Increment(ref _statusCounts[a, Math.Clamp(status, 0, 599)]);
-        _durations[a].Record(elapsedTicks);
-    }
-
-    public void Write(PrometheusWriter writer)
-    {
-        writer.Family("hpi_http_inference_requests_total", MetricType.Counter, "Inference requests answered over HTTP, by API and status code.");
-        for (var a = 0; a < s_apis.Length; a++)
-        {
-            for (var status = 0; status < 600; status++)
-            {
-                var count = Volatile.Read(ref _statusCounts[a, status]);
-                if (count > 0)
-                    writer.Sample("hpi_http_inference_requests_total", [("api", s_apis[a]), ("code", status.ToString(CultureInfo.InvariantCulture))], count);
-            }
-        }
-
-        writer.Family("hpi_http_inference_duration_seconds", MetricType.Histogram, "Time from receiving an HTTP inference request to writing its answer.");
-        for (var a = 0; a < s_apis.Length; a++)
-            writer.Histogram("hpi_http_inference_duration_seconds", [("api", s_apis[a])], _durations[a].Snapshot());
+        status = Math.Clamp(status, 0, StatusCodes - 1);
+        ref var child = ref _byStatus[(a * StatusCodes) + status];
+        (child ??= _requests.WithLabels(s_apis[a], status.ToString(CultureInfo.InvariantCulture))).Inc();
+        _durations[a].Observe((double)elapsedTicks / Stopwatch.Frequency);
     }
 }

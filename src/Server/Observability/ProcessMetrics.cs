@@ -1,44 +1,58 @@
 using System.Diagnostics;
+using System.Globalization;
+using Prometheus;
 
 namespace HighPerfInference.Server.Observability;
 
 /// <summary>
-/// The standard process_* metrics (CPU seconds, memory, start time, open descriptors) and the
-/// runtime's own: garbage collections, heap and allocation, thread pool.
+/// The standard process_* metrics (CPU seconds, memory, start time, open descriptors) and the runtime's own:
+/// garbage collections, heap and allocation, thread pool; read at each scrape.
 /// </summary>
-internal sealed class ProcessMetrics : IMetricsSource
+internal sealed class ProcessMetrics : IScrapedMetrics
 {
     private static readonly double s_startTimeSeconds = Process.GetCurrentProcess().StartTime.ToUniversalTime().Subtract(DateTime.UnixEpoch).TotalSeconds;
 
-    public void Write(PrometheusWriter writer)
+    private readonly Counter _cpuSeconds;
+    private readonly Gauge _residentBytes;
+    private readonly Gauge _virtualBytes;
+    private readonly Gauge _openFds;
+    private readonly Counter _collections;
+    private readonly Gauge _heapBytes;
+    private readonly Counter _allocatedBytes;
+    private readonly Counter _pauseSeconds;
+    private readonly Gauge _threads;
+    private readonly Gauge _queuedItems;
+
+    public ProcessMetrics(IMetricFactory metrics)
+    {
+        _cpuSeconds = metrics.CreateCounter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.");
+        _residentBytes = metrics.CreateGauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+        _virtualBytes = metrics.CreateGauge("process_virtual_memory_bytes", "Virtual memory size in bytes.");
+        metrics.CreateGauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.").Set(s_startTimeSeconds);
+        _openFds = metrics.CreateGauge("process_open_fds", "Number of open file descriptors.");
+        _collections = metrics.CreateCounter("hpi_dotnet_gc_collections_total", "Garbage collections since the process started, by generation.",
+            new CounterConfiguration { LabelNames = ["generation"] });
+        _heapBytes = metrics.CreateGauge("hpi_dotnet_gc_heap_bytes", "Bytes the managed heap holds.");
+        _allocatedBytes = metrics.CreateCounter("hpi_dotnet_allocated_bytes_total", "Managed bytes allocated since the process started.");
+        _pauseSeconds = metrics.CreateCounter("hpi_dotnet_gc_pause_seconds_total", "Time the garbage collector paused the process, in seconds.");
+        _threads = metrics.CreateGauge("hpi_dotnet_threadpool_threads", "Thread pool threads.");
+        _queuedItems = metrics.CreateGauge("hpi_dotnet_threadpool_queued_items", "Work items queued to the thread pool and not yet started.");
+    }
+
+    public void Update()
     {
         using var process = Process.GetCurrentProcess();
-        writer.Family("process_cpu_seconds_total", MetricType.Counter, "Total user and system CPU time spent in seconds.")
-            .Sample("process_cpu_seconds_total", process.TotalProcessorTime.TotalSeconds);
-        writer.Family("process_resident_memory_bytes", MetricType.Gauge, "Resident memory size in bytes.")
-            .Sample("process_resident_memory_bytes", process.WorkingSet64);
-        writer.Family("process_virtual_memory_bytes", MetricType.Gauge, "Virtual memory size in bytes.")
-            .Sample("process_virtual_memory_bytes", process.VirtualMemorySize64);
-        writer.Family("process_start_time_seconds", MetricType.Gauge, "Start time of the process since unix epoch in seconds.")
-            .Sample("process_start_time_seconds", s_startTimeSeconds);
+        _cpuSeconds.IncTo(process.TotalProcessorTime.TotalSeconds);
+        _residentBytes.Set(process.WorkingSet64);
+        _virtualBytes.Set(process.VirtualMemorySize64);
         if (Directory.Exists("/proc/self/fd"))
-        {
-            writer.Family("process_open_fds", MetricType.Gauge, "Number of open file descriptors.")
-                .Sample("process_open_fds", Directory.GetFiles("/proc/self/fd").Length);
-        }
-
-        writer.Family("hpi_dotnet_gc_collections_total", MetricType.Counter, "Garbage collections since the process started, by generation.");
+            _openFds.Set(Directory.GetFiles("/proc/self/fd").Length);
         for (var generation = 0; generation <= GC.MaxGeneration; generation++)
-            writer.Sample("hpi_dotnet_gc_collections_total", [("generation", generation.ToString(System.Globalization.CultureInfo.InvariantCulture))], GC.CollectionCount(generation));
-        writer.Family("hpi_dotnet_gc_heap_bytes", MetricType.Gauge, "Bytes the managed heap holds.")
-            .Sample("hpi_dotnet_gc_heap_bytes", GC.GetTotalMemory(forceFullCollection: false));
-        writer.Family("hpi_dotnet_allocated_bytes_total", MetricType.Counter, "Managed bytes allocated since the process started.")
-            .Sample("hpi_dotnet_allocated_bytes_total", GC.GetTotalAllocatedBytes());
-        writer.Family("hpi_dotnet_gc_pause_seconds_total", MetricType.Counter, "Time the garbage collector paused the process, in seconds.")
-            .Sample("hpi_dotnet_gc_pause_seconds_total", GC.GetTotalPauseDuration().TotalSeconds);
-        writer.Family("hpi_dotnet_threadpool_threads", MetricType.Gauge, "Thread pool threads.")
-            .Sample("hpi_dotnet_threadpool_threads", ThreadPool.ThreadCount);
-        writer.Family("hpi_dotnet_threadpool_queued_items", MetricType.Gauge, "Work items queued to the thread pool and not yet started.")
-            .Sample("hpi_dotnet_threadpool_queued_items", ThreadPool.PendingWorkItemCount);
+            _collections.WithLabels(generation.ToString(CultureInfo.InvariantCulture)).IncTo(GC.CollectionCount(generation));
+        _heapBytes.Set(GC.GetTotalMemory(forceFullCollection: false));
+        _allocatedBytes.IncTo(GC.GetTotalAllocatedBytes());
+        _pauseSeconds.IncTo(GC.GetTotalPauseDuration().TotalSeconds);
+        _threads.Set(ThreadPool.ThreadCount);
+        _queuedItems.Set(ThreadPool.PendingWorkItemCount);
     }
 }

@@ -99,7 +99,7 @@ public sealed class DynamicBatcher : IDisposable
         for (var rows = largestPreferred; rows < _sealWithoutDelay.Length; rows++)
             _sealWithoutDelay[rows] = true;
 
-        _statistics = new StatisticsCounters(_capacityRows);
+        _statistics = new StatisticsCounters(_capacityRows, options.DurationObserver);
         _outputRowBytes = OutputRowBytes(Signature);
         _retired = new Batch(Signature, _allocator, 1, _outputRowBytes);
         _slots = new ShapeSlot[options.PriorityLevels][];

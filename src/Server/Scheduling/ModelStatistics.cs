@@ -41,10 +41,25 @@ public readonly record struct ModelStatistics
     public long PendingCount { get; init; }
     /// <summary>Per batch size that ran at least once, ascending: how often and how long (Triton's batch_stats).</summary>
     public IReadOnlyList<BatchSizeStatistics>? BatchSizes { get; init; }
-    /// <summary>The end-to-end times of <see cref="SuccessCount"/> one by one, in buckets: their tail.</summary>
-    public DurationHistogramSnapshot? RequestDurations { get; init; }
-    /// <summary>The model run of each batch (the part in <see cref="ComputeInferNs"/>), in buckets.</summary>
-    public DurationHistogramSnapshot? RunDurations { get; init; }
+}
+
+/// <summary>
+/// Where a model version's durations go one by one, besides its cumulative statistics: the server's
+/// Prometheus histograms. Called on receiving and instance threads; must be lock-free and allocate nothing.
+/// </summary>
+public interface IDurationObserver
+{
+    /// <summary>One successful request, submit to answer, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    void RequestSucceeded(long ticks);
+
+    /// <summary>One model run (a whole batch), in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    void BatchRan(long ticks);
+}
+
+/// <summary>Gives each model version the repository loads its <see cref="IDurationObserver"/>.</summary>
+public interface IDurationObservers
+{
+    IDurationObserver For(string model, string version);
 }
 
 /// <summary>The batches of one size: how many ran, and their cumulative time per phase.</summary>
@@ -54,7 +69,7 @@ public readonly record struct BatchSizeStatistics(int BatchSize, long Count, lon
 /// The live counters behind <see cref="ModelStatistics"/>. Receiving threads and instance threads
 /// add to them with Interlocked; instance threads add once per batch where they can.
 /// </summary>
-internal sealed class StatisticsCounters(int maxBatchSize)
+internal sealed class StatisticsCounters(int maxBatchSize, IDurationObserver? observer)
 {
     private long _lastInferenceUnixMs;
     private long _successCount;
@@ -63,9 +78,7 @@ internal sealed class StatisticsCounters(int maxBatchSize)
     private long _queueCount, _queueTicks;
     private long _inputTicks, _outputTicks;
     private long _inferenceCount, _executionCount;
-    // Their sums are the success and infer times: each duration is added once, here.
-    private readonly DurationHistogram _requestDurations = new();
-    private readonly DurationHistogram _runDurations = new();
+    private long _successTicks, _inferTicks;
     // Indexed by batch size (items); one writer per instance thread, so Interlocked where instances share a size.
     private readonly BatchSizeCounters[] _bySize = new BatchSizeCounters[maxBatchSize + 1];
 
@@ -95,7 +108,11 @@ internal sealed class StatisticsCounters(int maxBatchSize)
     }
 
     /// <summary>One successful request's end-to-end time; <see cref="AddBatch"/> counts it.</summary>
-    public void AddSuccessDuration(long ticks) => _requestDurations.Record(ticks);
+    public void AddSuccessDuration(long ticks)
+    {
+        Interlocked.Add(ref _successTicks, ticks);
+        observer?.RequestSucceeded(ticks);
+    }
 
     /// <summary>Adds one executed batch: its items, the requests it answered and their times.</summary>
     public void AddBatch(int items, int succeeded, int started, long queueTicks, long inputTicks, long inferTicks, long outputTicks)
@@ -107,7 +124,8 @@ internal sealed class StatisticsCounters(int maxBatchSize)
         Interlocked.Add(ref _queueTicks, queueTicks);
         Interlocked.Add(ref _inputTicks, inputTicks);
         Interlocked.Add(ref _outputTicks, outputTicks);
-        _runDurations.Record(inferTicks);
+        Interlocked.Add(ref _inferTicks, inferTicks);
+        observer?.BatchRan(inferTicks);
         if ((uint)items < (uint)_bySize.Length)
         {
             ref var size = ref _bySize[items];
@@ -131,7 +149,7 @@ internal sealed class StatisticsCounters(int maxBatchSize)
             Version = version,
             LastInferenceUnixMs = Volatile.Read(ref _lastInferenceUnixMs),
             SuccessCount = Volatile.Read(ref _successCount),
-            SuccessNs = ToNs(_requestDurations.SumTicks),
+            SuccessNs = ToNs(Volatile.Read(ref _successTicks)),
             FailureCount = rejected + cancelled + backend + other,
             FailureNs = ToNs(Volatile.Read(ref _failureTicks)),
             RejectedCount = rejected,
@@ -141,14 +159,12 @@ internal sealed class StatisticsCounters(int maxBatchSize)
             QueueCount = Volatile.Read(ref _queueCount),
             QueueNs = ToNs(Volatile.Read(ref _queueTicks)),
             ComputeInputNs = ToNs(Volatile.Read(ref _inputTicks)),
-            ComputeInferNs = ToNs(_runDurations.SumTicks),
+            ComputeInferNs = ToNs(Volatile.Read(ref _inferTicks)),
             ComputeOutputNs = ToNs(Volatile.Read(ref _outputTicks)),
             InferenceCount = Volatile.Read(ref _inferenceCount),
             ExecutionCount = Volatile.Read(ref _executionCount),
             PendingCount = pending,
             BatchSizes = BatchSizes(),
-            RequestDurations = _requestDurations.Snapshot(),
-            RunDurations = _runDurations.Snapshot(),
         };
     }
 

@@ -45,4 +45,7 @@ public sealed class SchedulerOptions
 
     /// <summary>Where batch buffers come from; null = aligned host memory.</summary>
     public IBufferAllocator? Allocator { get; init; }
+
+    /// <summary>Receives each request's and each batch's duration as it happens (the server's /metrics histograms); null: none.</summary>
+    public IDurationObserver? DurationObserver { get; init; }
 }

@@ -1,6 +1,7 @@
 using HighPerfInference.Server.Observability;
 using HighPerfInference.Server.Scheduling;
 using HighPerfInference.Server.Tests.Http;
+using Prometheus;
 
 namespace HighPerfInference.Server.Tests.Gpu;
 
@@ -8,14 +9,19 @@ namespace HighPerfInference.Server.Tests.Gpu;
 public sealed class PinnedPoolMetricsTests : IDisposable
 {
     private readonly PinnedMemory _pinnedMemory = new();
+    private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
+    private readonly PinnedPoolMetrics _metrics;
+
+    public PinnedPoolMetricsTests() => _metrics = new PinnedPoolMetrics(_pinnedMemory, Metrics.WithCustomRegistry(_registry));
 
     public void Dispose() => _pinnedMemory.Dispose();
 
     private string Scrape()
     {
-        var writer = new PrometheusWriter();
-        new PinnedPoolMetrics(_pinnedMemory).Write(writer);
-        return writer.ToString();
+        _metrics.Update();
+        using var text = new MemoryStream();
+        _registry.CollectAndExportAsTextAsync(text).GetAwaiter().GetResult();
+        return System.Text.Encoding.UTF8.GetString(text.ToArray());
     }
 
     [Fact]

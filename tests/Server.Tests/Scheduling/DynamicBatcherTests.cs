@@ -18,7 +18,8 @@ public sealed class DynamicBatcherTests
     public async Task Batched_outputs_equal_per_request_outputs_from_256_concurrent_callers()
     {
         var backend = FakeBackend.AddSub(maxBatchSize: 32);
-        using var batcher = Start(backend, new SchedulerOptions { InstanceCount = 2 });
+        var observer = new CountingObserver();
+        using var batcher = Start(backend, new SchedulerOptions { InstanceCount = 2, DurationObserver = observer });
         var completion = new CollectingCompletion();
         const int Callers = 256, PerCaller = 16;
         var requests = new InferenceRequest[Callers * PerCaller];
@@ -41,11 +42,28 @@ public sealed class DynamicBatcherTests
         Assert.Equal(backend.BatchSizes.Count, statistics.ExecutionCount);
         Assert.Equal(backend.BatchSizes.Sum(), statistics.InferenceCount);
         Assert.Equal(0, statistics.PendingCount);
-        // The histograms count each request and each run once, and sum to the cumulative times.
-        Assert.Equal(statistics.SuccessCount, statistics.RequestDurations!.Count);
-        Assert.Equal(statistics.SuccessNs / 1e9, statistics.RequestDurations.SumSeconds, 1e-6);
-        Assert.Equal(statistics.ExecutionCount, statistics.RunDurations!.Count);
-        Assert.Equal(statistics.ComputeInferNs / 1e9, statistics.RunDurations.SumSeconds, 1e-6);
+        // The observer (the server's histograms) sees each request and each run once, with the durations the statistics add up.
+        Assert.Equal(statistics.SuccessCount, observer.Requests);
+        Assert.Equal(statistics.SuccessNs, (long)(observer.RequestTicks * (1e9 / System.Diagnostics.Stopwatch.Frequency)));
+        Assert.Equal(statistics.ExecutionCount, observer.Batches);
+        Assert.Equal(statistics.ComputeInferNs, (long)(observer.BatchTicks * (1e9 / System.Diagnostics.Stopwatch.Frequency)));
+    }
+
+    private sealed class CountingObserver : IDurationObserver
+    {
+        public long Requests, RequestTicks, Batches, BatchTicks;
+
+        public void RequestSucceeded(long ticks)
+        {
+            Interlocked.Increment(ref Requests);
+            Interlocked.Add(ref RequestTicks, ticks);
+        }
+
+        public void BatchRan(long ticks)
+        {
+            Interlocked.Increment(ref Batches);
+            Interlocked.Add(ref BatchTicks, ticks);
+        }
     }
 
     [Fact]
