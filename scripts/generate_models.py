@@ -18,7 +18,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-OPSET = 17  # the newest opset Debian's onnx 1.12 knows; ORT 1.29 runs it
+OPSET = 17  # the newest opset Debian's onnx 1.12 knows; ORT 1.32 runs it
 IR_VERSION = 8  # the IR version that goes with opset 17
 PRODUCER = "HighPerfInference scripts/generate_models.py"
 PRODUCER_VERSION = "1"

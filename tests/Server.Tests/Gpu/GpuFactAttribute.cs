@@ -5,7 +5,7 @@ namespace HighPerfInference.Server.Tests.Gpu;
 
 /// <summary>
 /// A test that needs a model to run on the CUDA provider: skipped, with the reason, unless CUDA is built into
-/// libhpinative, GPU 0 exists and ORT's CUDA provider library is beside libonnxruntime.so.1 (scripts/setup-gpu).
+/// libhpinative, GPU 0 exists and ORT's CUDA provider loads (the GPU flavor, scripts/setup-gpu, and CUDA 13).
 /// </summary>
 public sealed class GpuFactAttribute : FactAttribute
 {

@@ -59,6 +59,18 @@ public sealed class ModelConfigReaderTests
     }
 
     [Fact]
+    public void The_cuda_memory_limit_is_read_and_written_back()
+    {
+        var config = Parse("""{ "max_batch_size": 4, "execution_provider": { "kind": "cuda", "memory_limit": 2147483648 } }""");
+        Assert.Equal(ExecutionProviderKind.Cuda, config.ExecutionProvider.Kind);
+        Assert.Equal(2147483648L, config.ExecutionProvider.MemoryLimit);
+
+        var signature = new ModelSignature([new TensorSpec("X", DataType.Fp32, [-1, 2])], [new TensorSpec("Y", DataType.Fp32, [-1, 2])], 4);
+        var again = Parse(ModelConfigJson.Write(config, signature));
+        Assert.Equal(config.ExecutionProvider, again.ExecutionProvider);
+    }
+
+    [Fact]
     public void Defaults_follow_triton_where_it_has_them()
     {
         var config = Parse("{}");
@@ -134,6 +146,8 @@ public sealed class ModelConfigReaderTests
         { """{ "version_policy": { "newest": {} } }""", "models/m/config.json: version_policy.newest: unknown field" },
         { """{ "execution_provider": { "kind": "openvino" } }""", "models/m/config.json: execution_provider.kind: 'openvino' is not cpu, cuda or tensorrt" },
         { """{ "execution_provider": { "kind": "cuda", "fp16": true } }""", "models/m/config.json: execution_provider.kind: fp16, engine_cache_path and workspace_size apply to the tensorrt provider only" },
+        { """{ "execution_provider": { "kind": "tensorrt", "memory_limit": 1024 } }""", "models/m/config.json: execution_provider.kind: memory_limit applies to the cuda provider only" },
+        { """{ "execution_provider": { "kind": "cuda", "memory_limit": -1 } }""", "models/m/config.json: execution_provider.memory_limit: -1 is outside 0.." },
         { """{ "intra_op_threads": 1000 }""", "models/m/config.json: intra_op_threads: 1000 is outside 0..256" },
         { """{ "model_warmup": { "batches": 1, "batch_size": 2 } }""", "models/m/config.json: model_warmup.batch_size: 2 is outside 1..1" },
         { """{ "model_warmup": [{ "name": "w" }] }""", "models/m/config.json: model_warmup: expected an object, got a list" },
