@@ -49,6 +49,7 @@ public static class ExecutionProviders
     {
         if (kind == ExecutionProviderKind.Cpu)
             return null;
+        _ = OrtEnvironment.Shared;
         var reason = s_unavailable.GetOrAdd(kind, static k =>
         {
             using var scratch = new SessionOptions();

@@ -80,15 +80,10 @@ public sealed class BatchRunner : IDisposable
         try
         {
             var binding = Find();
-            for (var i = 0; i < _slots.Length; i++)
+            for (var i = 0; i < _inputCount; i++)
             {
-                ref var slot = ref _slots[i];
-                if (slot.Kind != SlotKind.Value)
-                    continue;
-                if (i < _inputCount)
-                    binding.Io.BindInput(_names[i], slot.Value!);
-                else
-                    binding.Io.BindOutput(_names[i], slot.Value!);
+                if (_slots[i].Kind == SlotKind.Value)
+                    binding.Io.BindInput(_names[i], _slots[i].Value!);
             }
             _session.RunWithBinding(_runOptions, binding.Io);
             if (binding.AllocatesOutputs)
