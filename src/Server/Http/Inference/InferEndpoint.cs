@@ -102,14 +102,18 @@ internal sealed partial class InferEndpoint(IModelRepository repository, ServerO
         }
     }
 
-    /// <summary>Parses the request; text the JSON reader cannot decode (not UTF-8, a lone surrogate) is the client's error.</summary>
+    /// <summary>
+    /// Parses the request; text the JSON reader cannot decode (not UTF-8, a lone surrogate) is the client's error.
+    /// Only System.Text.Json's own InvalidOperationException means that: one from anywhere else is a bug of ours,
+    /// answered 500 and logged, not blamed on the client's JSON.
+    /// </summary>
     private void Parse(IInferFormat format, HttpContext context, ReadOnlySequence<byte> body, InferCall call, string model, string? version)
     {
         try
         {
             format.Parse(context, body, call, model, version, repository);
         }
-        catch (InvalidOperationException e)
+        catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.Assembly == typeof(Utf8JsonReader).Assembly)
         {
             throw new InferenceException(ErrorCode.InvalidArgument, "malformed JSON: " + e.Message);
         }
