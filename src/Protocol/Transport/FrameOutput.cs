@@ -36,8 +36,11 @@ public sealed class FrameOutput
     private TaskCompletionSource? _drained;
 
     // The outputs this thread owns and flushes when its outermost DeferFlushes scope ends.
+    // t_ marks a [ThreadStatic], as in the runtime's own code; the naming rule knows only s_.
+#pragma warning disable IDE1006
     [ThreadStatic] private static List<FrameOutput>? t_deferred;
     [ThreadStatic] private static int t_deferDepth;
+#pragma warning restore IDE1006
 
     public FrameOutput(PipeWriter pipe) => _pipe = pipe;
 

@@ -57,10 +57,10 @@ public static class ModelConfigReader
             throw new ModelConfigException(source, "(document)", $"not valid YAML: {ex.Message}");
         }
         using (document)
-            return Read(modelName, new Fields(document.RootElement, "", source, TopLevel));
+            return Read(modelName, new Fields(document.RootElement, "", source, s_topLevel));
     }
 
-    private static readonly string[] TopLevel =
+    private static readonly string[] s_topLevel =
     [
         "name", "platform", "backend", "default_model_filename", "max_batch_size", "input", "output", "dynamic_batching",
         "instance_group", "version_policy", "execution_provider", "intra_op_threads", "model_warmup", "traffic_split",

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Net;
-using System.Text.Json.Nodes;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using HighPerfInference.Server.Models;
 using HighPerfInference.Server.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,9 +1,9 @@
 using HighPerfInference.NativeEngine;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using HighPerfInference.Protocol;
 using HighPerfInference.Server.Models;
 using HighPerfInference.Server.Scheduling;
 using HighPerfInference.Server.Tests.Scheduling;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace HighPerfInference.Server.Tests.Models;
 

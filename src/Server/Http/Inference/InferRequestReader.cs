@@ -142,13 +142,13 @@ internal static class InferRequestReader
             if (reader.ValueTextEquals("name"u8))
             {
                 if (!Next(ref reader, JsonTokenType.String))
-            throw Invalid($"input #{index}: 'name' must be a string");
+                    throw Invalid($"input #{index}: 'name' must be a string");
                 name = call.Intern(ref reader);
             }
             else if (reader.ValueTextEquals("datatype"u8))
             {
                 if (!Next(ref reader, JsonTokenType.String))
-            throw Invalid($"{Input(name, index)}: 'datatype' must be a string");
+                    throw Invalid($"{Input(name, index)}: 'datatype' must be a string");
                 type = ParseDataType(ref reader, name, index);
             }
             else if (reader.ValueTextEquals("shape"u8))
@@ -302,7 +302,7 @@ internal static class InferRequestReader
                 if (reader.ValueTextEquals("name"u8))
                 {
                     if (!Next(ref reader, JsonTokenType.String))
-            throw Invalid($"output #{index}: 'name' must be a string");
+                        throw Invalid($"output #{index}: 'name' must be a string");
                     name = call.Intern(ref reader);
                 }
                 else if (reader.ValueTextEquals("parameters"u8))
