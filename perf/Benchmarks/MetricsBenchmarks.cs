@@ -22,7 +22,7 @@ public class MetricsBenchmarks
     public void Setup()
     {
         var metrics = Metrics.WithCustomRegistry(Metrics.NewCustomRegistry());
-        _model = new ModelHistograms(metrics).For("add_sub", "1");
+        _model = new ModelHistograms(metrics).ForVersion("add_sub", "1");
         _http = new HttpMetrics(metrics);
         _http.Record(HttpInferenceApi.V2, 200, 1); // binds the status code's child, as the first answer does
     }

@@ -46,7 +46,7 @@ public sealed class RequestAndResultTests
         Assert.Throws<ArgumentException>(() => request.AddInput("x", [-1], new float[1]));
         Assert.Throws<ArgumentException>(() => request.AddInput("", [1], new float[1]));
         Assert.Throws<ArgumentException>(() => request.AddInput(new string('n', 256), [1], new float[1]));
-        Assert.Throws<ArgumentException>(() => request.AddInput("x", new long[17], new float[0]));
+        Assert.Throws<ArgumentException>(() => request.AddInput("x", new long[17], Array.Empty<float>()));
         Assert.Throws<ArgumentException>(() => new InferRequest(""));
         Assert.Throws<NotSupportedException>(() => request.AddInput("x", [1], new decimal[1]));
     }

@@ -11,6 +11,8 @@ namespace HighPerfInference.Conformance.Tests;
 /// <summary>The models under models/ compute what models/README.md says, and regenerate byte for byte.</summary>
 public class ProjectModelTests
 {
+    private static readonly string[] s_strings = ["", "a", "héllo", "with\0nul", "✓", "z"];
+
     private static readonly string[] s_models = ["add_sub", "add_sub_int32", "identity_fp32", "identity_all_types", "fixed_vec4", "mlp"];
 
     [Fact]
@@ -70,7 +72,7 @@ public class ProjectModelTests
             if (type == OnnxDataType.Bool)
                 data = [1, 0, 0, 1, 1, 0];
             inputs.Add(type == OnnxDataType.String
-                ? new ReferenceTensor { Name = info.Name, DataType = type, Dims = [2, 3], Strings = [.. new[] { "", "a", "héllo", "with\0nul", "✓", "z" }.Select(Encoding.UTF8.GetBytes)] }
+                ? new ReferenceTensor { Name = info.Name, DataType = type, Dims = [2, 3], Strings = [.. s_strings.Select(Encoding.UTF8.GetBytes)] }
                 : new ReferenceTensor { Name = info.Name, DataType = type, Dims = [2, 3], Data = data });
         }
 

@@ -14,6 +14,8 @@ namespace HighPerfInference.Client.Binary;
 /// owes an answer; the slot stays taken until both let go, so the server never sees more requests
 /// in flight than it allows and a late answer cannot reach the slot's next request.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification =
+    "A slot is reused for the connection's lifetime; its timer source is reset, or disposed and replaced, after every request (Release).")]
 internal sealed class PendingRequest : IValueTaskSource<ReceivedFrame>
 {
     private readonly PendingTable _table;

@@ -7,6 +7,8 @@ namespace HighPerfInference.Client.Binary;
 /// announced (or the client's own, if lower): a caller waits for a free slot rather than earn an
 /// Overloaded answer. Slots and their <see cref="PendingRequest"/>s are allocated once.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification =
+    "The semaphore never creates its wait handle (only Wait and WaitAsync are used), so it holds nothing to dispose; the table lives as long as its connection.")]
 internal sealed class PendingTable
 {
     private readonly PendingRequest[] _slots;
@@ -38,14 +40,14 @@ internal sealed class PendingTable
     /// <summary>Takes a slot, waiting while all are taken, and arms it for a new request.</summary>
     public async ValueTask<PendingRequest> RentAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!_available.Wait(0))
+        if (!_available.Wait(0, CancellationToken.None)) // a free slot now: no wait, nothing to cancel
             await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
         return Take(timeout, cancellationToken);
     }
 
     /// <summary>Takes a slot if one is free right now.</summary>
     public PendingRequest? TryRent(TimeSpan timeout, CancellationToken cancellationToken) =>
-        _available.Wait(0) ? Take(timeout, cancellationToken) : null;
+        _available.Wait(0, CancellationToken.None) ? Take(timeout, cancellationToken) : null;
 
     private PendingRequest Take(TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -67,8 +67,7 @@ internal static class TensorCodec
             throw new ArgumentOutOfRangeException(nameof(dataType));
         if (shape.Length > FrameLimits.MaxRank)
             throw new ArgumentException("A tensor's rank is at most 16.", nameof(shape));
-        if (byteLength > uint.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(byteLength));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(byteLength, uint.MaxValue);
         var elements = ElementCount(shape);
         if (elements < 0 || (dataType != DataType.Bytes && elements * dataType.ElementSize() != byteLength))
             throw new ArgumentException("The byte length does not match the shape and datatype.", nameof(byteLength));

@@ -52,7 +52,7 @@ public sealed class OnnxBackendFactory(PinnedMemory pinnedMemory, ILogger<OnnxBa
 /// them. A request that reaches a version just as it starts draining is routed again.
 /// Lifecycle operations run one at a time.
 /// </remarks>
-public sealed class ModelRepository : IModelRepository, IAsyncDisposable
+public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
 {
     private const string Platform = "onnxruntime_onnx";
 
@@ -105,7 +105,7 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
             }
             catch (InferenceException ex)
             {
-                _logger.LogError("Model {Model} failed to load: {Reason}", name, ex.Message);
+                LogLoadFailed(_logger, name, ex.Message);
             }
         }
         _started = true;
@@ -131,7 +131,7 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
             foreach (var route in routes.Values)
             {
                 foreach (var version in route.Versions)
-                    drains.Add(RetireAsync(route.Name, version, UnloadTimeout, cancellationToken, "the server shut down"));
+                    drains.Add(RetireAsync(route.Name, version, UnloadTimeout, "the server shut down", cancellationToken));
             }
             await Task.WhenAll(drains).ConfigureAwait(false);
         }
@@ -180,7 +180,7 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
             SwapRoute(name, null);
             var drains = new List<Task>();
             foreach (var version in route.Versions)
-                drains.Add(RetireAsync(name, version, UnloadTimeout, cancellationToken, "unloaded"));
+                drains.Add(RetireAsync(name, version, UnloadTimeout, "unloaded", cancellationToken));
             await Task.WhenAll(drains).ConfigureAwait(false);
         }
         finally
@@ -238,7 +238,7 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
                 var reason = ex is ModelConfigException ? ex.Message : $"{System.IO.Path.Combine(directory, number.ToString(CultureInfo.InvariantCulture), config.DefaultModelFilename)}: {ex.Message}";
                 SetStatus(name, number, ModelState.Unavailable, reason);
                 failures.Add($"version {number}: {reason}");
-                _logger.LogError("Model {Model} version {Version} failed to load: {Reason}", name, number, reason);
+                LogVersionLoadFailed(_logger, name, number, reason);
             }
         }
 
@@ -246,12 +246,13 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
         if (loaded.Count > 0)
         {
             SwapRoute(name, new ModelRoute(name, [.. loaded], config.TrafficSplit));
-            _logger.LogInformation("Model {Model} ready: versions {Versions}", name, string.Join(", ", loaded.Select(v => v.Name)));
+            if (_logger.IsEnabled(LogLevel.Information))
+                LogReady(_logger, name, string.Join(", ", loaded.Select(v => v.Name)));
             if (previous is not null)
             {
                 var retiring = new List<Task>();
                 foreach (var version in previous.Versions)
-                    retiring.Add(RetireAsync(name, version, UnloadTimeout, CancellationToken.None, reason: null));
+                    retiring.Add(RetireAsync(name, version, UnloadTimeout, reason: null, CancellationToken.None));
                 await Task.WhenAll(retiring).ConfigureAwait(false);
                 foreach (var version in previous.Versions)
                 {
@@ -278,7 +279,7 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
         try
         {
             var version = number.ToString(CultureInfo.InvariantCulture);
-            batcher = new DynamicBatcher(name, version, backend, config.SchedulerOptions(backend.Allocator ?? _allocator, _durationObservers?.For(name, version)));
+            batcher = new DynamicBatcher(name, version, backend, config.SchedulerOptions(backend.Allocator ?? _allocator, _durationObservers?.ForVersion(name, version)));
             batcher.Start(config.Warmup.Batches, config.Warmup.BatchSize);
             return new LoadedVersion(number, config, backend, batcher);
         }
@@ -291,7 +292,7 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
     }
 
     /// <summary>Drains a version that no longer receives requests, frees it and records why it went (null = replaced by a reload).</summary>
-    private async Task RetireAsync(string name, LoadedVersion version, TimeSpan grace, CancellationToken cancellationToken, string? reason)
+    private async Task RetireAsync(string name, LoadedVersion version, TimeSpan grace, string? reason, CancellationToken cancellationToken)
     {
         if (reason is not null)
             SetStatus(name, version.Number, ModelState.Unloading, reason);
@@ -300,8 +301,23 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
         version.Backend.Dispose();
         if (reason is not null)
             SetStatus(name, version.Number, ModelState.Unavailable, reason);
-        _logger.LogInformation("Model {Model} version {Version} unloaded", name, version.Name);
+        LogUnloaded(_logger, name, version.Name);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} failed to load: {Reason}")]
+    private static partial void LogLoadFailed(ILogger logger, string model, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} version {Version} failed to load: {Reason}")]
+    private static partial void LogVersionLoadFailed(ILogger logger, string model, long version, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} ready: versions {Versions}")]
+    private static partial void LogReady(ILogger logger, string model, string versions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} version {Version} unloaded")]
+    private static partial void LogUnloaded(ILogger logger, string model, string version);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Polling the model repository failed")]
+    private static partial void LogPollFailed(ILogger logger, Exception exception);
 
     private void SwapRoute(string name, ModelRoute? route)
     {
@@ -346,7 +362,7 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "Polling the model repository failed");
+            LogPollFailed(_logger, ex);
         }
         finally
         {
@@ -362,7 +378,7 @@ public sealed class ModelRepository : IModelRepository, IAsyncDisposable
         }
         catch (InferenceException ex)
         {
-            _logger.LogError("Model {Model} failed to load: {Reason}", name, ex.Message);
+            LogLoadFailed(_logger, name, ex.Message);
             lock (_statusLock)
                 _fingerprints[name] = Fingerprint(System.IO.Path.Combine(RepositoryPath, name));
         }

@@ -40,7 +40,7 @@ public static class ModelRepositoryServiceCollectionExtensions
 }
 
 /// <summary>Loads the models when the host starts and drains and unloads them when it stops.</summary>
-internal sealed class ModelRepositoryHostedService(ModelRepository repository, ILoggerFactory loggers) : IHostedService
+internal sealed partial class ModelRepositoryHostedService(ModelRepository repository, ILoggerFactory loggers) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -52,12 +52,15 @@ internal sealed class ModelRepositoryHostedService(ModelRepository repository, I
 
     /// <summary>NativeEngine reports ONNX Runtime's log through a callback (standard error by default); the server sends it to ILogger.</summary>
     private static void RouteOrtLogs(ILogger logger) =>
-        OrtEnvironment.Shared.Logger = (level, category, message) => logger.Log(level switch
+        OrtEnvironment.Shared.Logger = (level, category, message) => LogOrt(logger, level switch
         {
             OrtLogLevel.Verbose => LogLevel.Trace,
             OrtLogLevel.Info => LogLevel.Information,
             OrtLogLevel.Warning => LogLevel.Warning,
             OrtLogLevel.Error => LogLevel.Error,
             _ => LogLevel.Critical,
-        }, "{Category}: {Message}", category, message);
+        }, category, message);
+
+    [LoggerMessage(Message = "{Category}: {Message}")]
+    private static partial void LogOrt(ILogger logger, LogLevel level, string category, string message);
 }

@@ -20,7 +20,7 @@ public readonly record struct InstancePlacement(ExecutionProviderKind Provider, 
 /// GPU owns a CUDA stream that its session runs on (ORT's user_compute_stream), and the version's batch
 /// buffers come from the pinned memory pool.
 /// </summary>
-public sealed class OnnxBackend : IModelBackend
+public sealed partial class OnnxBackend : IModelBackend
 {
     private static readonly InstancePlacement s_cpu = new(ExecutionProviderKind.Cpu, 0);
 
@@ -115,6 +115,9 @@ public sealed class OnnxBackend : IModelBackend
 
     public void Dispose() => Interlocked.Exchange(ref _firstSession, null)?.Dispose();
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: {Problem} Running all {Count} instances on the CPU (execution_provider.fallback_to_cpu).")]
+    private static partial void LogFallback(ILogger logger, string model, string problem, int count);
+
     /// <summary>
     /// The configured placements when every GPU they name can run its provider; otherwise all on the CPU with a
     /// warning when execution_provider.fallback_to_cpu allows it, else an Unavailable error that says what is missing.
@@ -129,7 +132,7 @@ public sealed class OnnxBackend : IModelBackend
             var problem = $"the {placement.Provider} execution provider on GPU {placement.DeviceId} is not available: {reason}";
             if (!config.ExecutionProvider.FallbackToCpu)
                 throw new InferenceException(ErrorCode.Unavailable, $"{problem} Set execution_provider.fallback_to_cpu to run the model on the CPU instead.");
-            logger.LogWarning("Model {Model}: {Problem} Running all {Count} instances on the CPU (execution_provider.fallback_to_cpu).", config.Name, problem, placements.Count);
+            LogFallback(logger, config.Name, problem, placements.Count);
             var cpu = new InstancePlacement[placements.Count];
             Array.Fill(cpu, s_cpu);
             return cpu;

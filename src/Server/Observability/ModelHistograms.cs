@@ -6,7 +6,7 @@ namespace HighPerfInference.Server.Observability;
 
 /// <summary>
 /// The per-model duration histograms, fed by the scheduler as requests and batches finish: each model version
-/// gets its label children bound once, at load (<see cref="For"/>), so recording is two lock-free adds.
+/// gets its label children bound once, at load (<see cref="ForVersion"/>), so recording is two lock-free adds.
 /// </summary>
 public sealed class ModelHistograms : IDurationObservers
 {
@@ -23,7 +23,7 @@ public sealed class ModelHistograms : IDurationObservers
             new HistogramConfiguration { LabelNames = ["model", "version"], Buckets = DurationBuckets.Seconds });
     }
 
-    public IDurationObserver For(string model, string version) => new Observer(_requests.WithLabels(model, version), _runs.WithLabels(model, version));
+    public IDurationObserver ForVersion(string model, string version) => new Observer(_requests.WithLabels(model, version), _runs.WithLabels(model, version));
 
     /// <summary>Drops the series of a version no longer loaded.</summary>
     internal void Remove(string model, string version)

@@ -59,7 +59,7 @@ public interface IDurationObserver
 /// <summary>Gives each model version the repository loads its <see cref="IDurationObserver"/>.</summary>
 public interface IDurationObservers
 {
-    IDurationObserver For(string model, string version);
+    IDurationObserver ForVersion(string model, string version);
 }
 
 /// <summary>The batches of one size: how many ran, and their cumulative time per phase.</summary>
