@@ -70,7 +70,7 @@ public sealed record ModelConfig
     }
 
     /// <summary>The scheduler settings this configuration asks for.</summary>
-    public SchedulerOptions SchedulerOptions(IBufferAllocator? allocator = null, IDurationObserver? durationObserver = null)
+    public SchedulerOptions SchedulerOptions(IBufferAllocator? allocator = null, IDurationObserver? durationObserver = null, ILogger? logger = null)
     {
         var batching = DynamicBatching;
         var policy = batching?.DefaultQueuePolicy ?? new QueuePolicyConfig();
@@ -87,6 +87,7 @@ public sealed record ModelConfig
             InstanceCount = InstanceCount,
             Allocator = allocator,
             DurationObserver = durationObserver,
+            Logger = logger,
         };
     }
 }

@@ -279,7 +279,7 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
         try
         {
             var version = number.ToString(CultureInfo.InvariantCulture);
-            batcher = new DynamicBatcher(name, version, backend, config.SchedulerOptions(backend.Allocator ?? _allocator, _durationObservers?.ForVersion(name, version)));
+            batcher = new DynamicBatcher(name, version, backend, config.SchedulerOptions(backend.Allocator ?? _allocator, _durationObservers?.ForVersion(name, version), _logger));
             batcher.Start(config.Warmup.Batches, config.Warmup.BatchSize);
             return new LoadedVersion(number, config, backend, batcher);
         }
@@ -444,8 +444,8 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
         Answer(request, ErrorCode.NotFound, version is null ? $"unknown model '{name}'" : $"unknown version {version} of model '{name}'");
     }
 
-    private static void Answer(InferenceRequest request, ErrorCode code, string message) =>
-        DynamicBatcher.Complete(request, InferenceResponse.Failure(code, message));
+    private void Answer(InferenceRequest request, ErrorCode code, string message) =>
+        DynamicBatcher.Complete(request, InferenceResponse.Failure(code, message), _logger);
 
     // ---- queries ----
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using HighPerfInference.Protocol;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HighPerfInference.Server.Scheduling;
 
@@ -23,7 +24,7 @@ namespace HighPerfInference.Server.Scheduling;
 /// instance is idle and the batch may be due, so under load no thread is woken per request.
 /// A model without a batch dimension gets one sealed batch per request.
 /// </remarks>
-public sealed class DynamicBatcher : IDisposable
+public sealed partial class DynamicBatcher : IDisposable
 {
     private static readonly IBufferAllocator s_hostAllocator = new HostBufferAllocator();
 
@@ -31,6 +32,7 @@ public sealed class DynamicBatcher : IDisposable
     private readonly SchedulerOptions _options;
     private readonly IBufferAllocator _allocator;
     private readonly StatisticsCounters _statistics;
+    private readonly ILogger _logger;
     private readonly int _capacityRows;
     private readonly long _maxDelayTicks;
     private readonly long _defaultTimeoutTicks;
@@ -70,6 +72,7 @@ public sealed class DynamicBatcher : IDisposable
         Version = version;
         _backend = backend;
         _options = options;
+        _logger = options.Logger ?? NullLogger.Instance;
         Signature = backend.Signature;
         _allocator = options.Allocator ?? s_hostAllocator;
         _capacityRows = Signature.Batches ? Signature.MaxBatchSize : 1;
@@ -752,19 +755,31 @@ public sealed class DynamicBatcher : IDisposable
         _ => _unloadedMessage,
     };
 
-    internal static void Complete(InferenceRequest request, in InferenceResponse response)
+    /// <summary>Hands a request its answer, through <see cref="Complete(InferenceRequest, in InferenceResponse, ILogger)"/> with this batcher's logger.</summary>
+    internal void Complete(InferenceRequest request, in InferenceResponse response) => Complete(request, response, _logger);
+
+    /// <summary>
+    /// Hands a request its answer. A front door's completion must not throw; if one does, that request's
+    /// answer is lost, and the failure is logged rather than swallowed, while the instance thread and the other
+    /// requests of the batch carry on.
+    /// </summary>
+    internal static void Complete(InferenceRequest request, in InferenceResponse response, ILogger logger)
     {
         request.Batcher = null; // the answered request must not keep an unloaded model alive
         try
         {
             request.Completion?.Complete(request, response);
         }
-        catch (Exception)
+#pragma warning disable CA1031 // a throwing front door must not take down the instance thread or the batch
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            // A front door's completion must not throw; if one does, it must not take down the
-            // instance thread or the other requests of the batch.
+            LogCompletionFailed(logger, request.Id, request.ModelName, e);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The answer to request {Id} of model {Model} was lost: its front door's completion threw")]
+    private static partial void LogCompletionFailed(ILogger logger, ulong id, string model, Exception exception);
 
     internal StatisticsCounters Statistics => _statistics;
 

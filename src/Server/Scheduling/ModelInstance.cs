@@ -200,7 +200,7 @@ internal sealed unsafe class ModelInstance : IDisposable
                 var queued = start - request.EnqueueTicks;
                 _batcher.Statistics.AddSuccessDuration(Stopwatch.GetTimestamp() - request.EnqueueTicks);
                 succeeded++;
-                DynamicBatcher.Complete(request, new InferenceResponse(
+                _batcher.Complete(request, new InferenceResponse(
                     _batcher.ModelName, _batcher.Version, _responseOutputs.AsSpan(0, count), queued, outputStart - start));
             }
         }

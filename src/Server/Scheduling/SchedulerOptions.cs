@@ -48,4 +48,7 @@ public sealed class SchedulerOptions
 
     /// <summary>Receives each request's and each batch's duration as it happens (the server's /metrics histograms); null: none.</summary>
     public IDurationObserver? DurationObserver { get; init; }
+
+    /// <summary>Where the scheduler reports what it cannot answer a request with (a front door's completion that threw); null: nowhere.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
 }

@@ -49,6 +49,62 @@ public sealed class DynamicBatcherTests
         Assert.Equal(statistics.ComputeInferNs, (long)(observer.BatchTicks * (1e9 / System.Diagnostics.Stopwatch.Frequency)));
     }
 
+    [Fact]
+    public void A_completion_that_throws_is_logged_and_the_rest_of_its_batch_is_answered()
+    {
+        var backend = FakeBackend.AddSub(maxBatchSize: 8);
+        var log = new ListLogger();
+        using var batcher = Start(backend, new SchedulerOptions { Logger = log });
+        var completion = new CollectingCompletion();
+        backend.Gate.Reset();
+        Submit(batcher, TestRequests.AddSub(0, completion));
+        Assert.True(backend.RunStarted.Wait(10_000));
+        // While the instance is busy, three requests queue into one batch; the middle one's front door throws.
+        var first = TestRequests.AddSub(1, completion);
+        var last = TestRequests.AddSub(3, completion);
+        Submit(batcher, first);
+        Submit(batcher, TestRequests.AddSub(2, new ThrowingCompletion()));
+        Submit(batcher, last);
+        backend.Gate.Set();
+
+        TestRequests.AssertAddSub(first, completion.Wait(1));
+        TestRequests.AssertAddSub(last, completion.Wait(3));
+        var entry = Assert.Single(log.Entries);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, entry.Level);
+        Assert.Contains("request 2", entry.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(entry.Exception);
+    }
+
+    private sealed class ThrowingCompletion : IInferenceCompletion
+    {
+        public void Complete(InferenceRequest request, in InferenceResponse response) => throw new InvalidOperationException("the front door failed");
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly List<(Microsoft.Extensions.Logging.LogLevel Level, string Message, Exception? Exception)> _entries = [];
+
+        public (Microsoft.Extensions.Logging.LogLevel Level, string Message, Exception? Exception)[] Entries
+        {
+            get
+            {
+                lock (_entries)
+                    return [.. _entries];
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_entries)
+                _entries.Add((logLevel, formatter(state, exception), exception));
+        }
+    }
+
     private sealed class CountingObserver : IDurationObserver
     {
         public long Requests, RequestTicks, Batches, BatchTicks;
