@@ -310,8 +310,6 @@ internal sealed unsafe class OnnxRunner(ModelSession session, ModelSignature sig
         }
     }
 
-    public void Terminate() => _runner.Terminate();
-
     public void Dispose()
     {
         _runner.Dispose();

@@ -282,17 +282,8 @@ public sealed partial class DynamicBatcher : IDisposable
         }
         Volatile.Write(ref _stopping, 1);
         WakeAll();
-        // A batch still running when the grace is over is terminated: unload and shutdown never wait on a run.
-        var stopped = Task.WhenAll(Array.ConvertAll(_instances, static instance => instance.Stopped));
-        var left = TimeSpan.FromSeconds((double)(deadline - Stopwatch.GetTimestamp()) / Stopwatch.Frequency);
-        if (left > TimeSpan.Zero && !cancellationToken.IsCancellationRequested)
-            await Task.WhenAny(stopped, Task.Delay(left, cancellationToken)).ConfigureAwait(false);
-        if (!stopped.IsCompleted)
-        {
-            foreach (var instance in _instances)
-                instance.Terminate();
-        }
-        await stopped.ConfigureAwait(false);
+        foreach (var instance in _instances)
+            await instance.Stopped.ConfigureAwait(false);
         if (_sweepTimer is not null)
             await _sweepTimer.DisposeAsync().ConfigureAwait(false);
     }

@@ -29,14 +29,6 @@ public interface IModelRunner : IDisposable
     /// with memory it owns until its next Run or Dispose. Throws on a model failure.
     /// </summary>
     void Run(ReadOnlySpan<TensorView> inputs, Span<TensorView> outputs);
-
-    /// <summary>
-    /// Makes the run in progress, if any, fail at once: the version is being unloaded and its grace is over
-    /// (ONNX Runtime's RunOptions.Terminate). Called from another thread; the runner is not run again.
-    /// </summary>
-    void Terminate()
-    {
-    }
 }
 
 /// <summary>A loaded model version: its signature and a factory for per-instance runners.</summary>

@@ -88,9 +88,6 @@ internal sealed unsafe class ModelInstance : IDisposable
         }
     }
 
-    /// <summary>Makes the batch in progress fail at once (its requests get ModelError); see <see cref="IModelRunner.Terminate"/>.</summary>
-    public void Terminate() => _runner.Terminate();
-
     public void Dispose() => _runner.Dispose();
 
     private void Loop()

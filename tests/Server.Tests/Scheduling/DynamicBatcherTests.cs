@@ -75,43 +75,6 @@ public sealed class DynamicBatcherTests
         Assert.IsType<InvalidOperationException>(entry.Exception);
     }
 
-    [Fact]
-    public async Task A_drain_past_its_grace_terminates_the_running_batch_and_answers_it()
-    {
-        var backend = FakeBackend.AddSub(maxBatchSize: 8);
-        using var batcher = Start(backend);
-        var completion = new CollectingCompletion();
-        backend.Gate.Reset(); // the run never ends by itself
-        Submit(batcher, TestRequests.AddSub(1, completion));
-        Assert.True(backend.RunStarted.Wait(10_000));
-
-        await batcher.DrainAsync(TimeSpan.FromMilliseconds(200)).WaitAsync(TimeSpan.FromSeconds(30));
-
-        Assert.Equal(1, backend.Terminations);
-        var answer = completion.Wait(1);
-        Assert.Equal(ErrorCode.ModelError, answer.Error);
-        Assert.Contains("terminated", answer.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task A_drain_within_its_grace_lets_the_running_batch_finish()
-    {
-        var backend = FakeBackend.AddSub(maxBatchSize: 8);
-        using var batcher = Start(backend);
-        var completion = new CollectingCompletion();
-        backend.Gate.Reset();
-        var request = TestRequests.AddSub(1, completion);
-        Submit(batcher, request);
-        Assert.True(backend.RunStarted.Wait(10_000));
-
-        var drain = batcher.DrainAsync(TimeSpan.FromSeconds(30));
-        backend.Gate.Set();
-        await drain.WaitAsync(TimeSpan.FromSeconds(30));
-
-        Assert.Equal(0, backend.Terminations);
-        TestRequests.AssertAddSub(request, completion.Wait(1));
-    }
-
     private sealed class ThrowingCompletion : IInferenceCompletion
     {
         public void Complete(InferenceRequest request, in InferenceResponse response) => throw new InvalidOperationException("the front door failed");

@@ -37,8 +37,6 @@ internal sealed class FakeBackend : IModelBackend
     public volatile string? FailWith;
 
     public int RunnersCreated;
-    /// <summary>How many times a runner was told to terminate its run.</summary>
-    public int Terminations;
     public int RunnersDisposed;
     public bool Disposed { get; private set; }
 
@@ -88,14 +86,6 @@ internal sealed class FakeBackend : IModelBackend
         }
 
         protected abstract void Compute(ReadOnlySpan<TensorView> inputs, Span<TensorView> outputs);
-
-        /// <summary>As ORT's RunOptions.Terminate does: the held run fails at once.</summary>
-        public void Terminate()
-        {
-            Interlocked.Increment(ref Backend.Terminations);
-            Backend.FailWith = "terminated";
-            Backend.Gate.Set();
-        }
 
         public virtual void Dispose() => Interlocked.Increment(ref Backend.RunnersDisposed);
     }
