@@ -37,8 +37,13 @@ internal sealed class ModelEndpoints(IModelRepository repository, ServerLifecycl
     public static Task ServerMetadataAsync(HttpContext context) =>
         WriteAsync(context, StatusCodes.Status200OK, new ServerMetadataDocument(ServerName, s_version, s_extensions), HttpJson.Relaxed.ServerMetadataDocument);
 
+    /// <summary>The inputs and outputs are those of versions[0], the version named in X-Model-Version (the default one, or the one asked for).</summary>
     public Task ModelMetadataAsync(HttpContext context) => AnswerAsync(context, static (repository, context, model, version) =>
-        WriteAsync(context, StatusCodes.Status200OK, ModelMetadataDocument.From(repository.GetMetadata(model, version)), HttpJson.Relaxed.ModelMetadataDocument));
+    {
+        var metadata = repository.GetMetadata(model, version);
+        context.Response.Headers[HttpErrors.ModelVersionHeader] = metadata.Versions[0];
+        return WriteAsync(context, StatusCodes.Status200OK, ModelMetadataDocument.From(metadata), HttpJson.Relaxed.ModelMetadataDocument);
+    });
 
     public Task ModelReadyAsync(HttpContext context) => AnswerAsync(context, static (repository, context, model, version) =>
     {

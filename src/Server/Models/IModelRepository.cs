@@ -5,8 +5,8 @@ namespace HighPerfInference.Server.Models;
 
 /// <summary>
 /// What the front doors (HTTP, binary transport) and the metrics endpoint see of the model
-/// repository: the index, metadata, configuration, readiness, lifecycle control, statistics, and
-/// (through <see cref="IInferenceScheduler"/>) inference itself. Register it with
+/// repository, the control plane: the index, metadata, configuration, readiness, lifecycle control and
+/// statistics. Inference itself goes through the data plane, <see cref="IInferenceScheduler"/>. Register both with
 /// services.AddModelRepository(configuration.GetSection("ModelRepository")) (Models/ModelRepositoryServiceCollectionExtensions.cs).
 /// </summary>
 /// <remarks>
@@ -16,7 +16,7 @@ namespace HighPerfInference.Server.Models;
 /// Lookups that fail throw <see cref="InferenceException"/> with <see cref="ErrorCode.NotFound"/>
 /// (no such model or version) or <see cref="ErrorCode.Unavailable"/> (known but not ready).
 /// </remarks>
-public interface IModelRepository : IInferenceScheduler
+public interface IModelRepository
 {
     /// <summary>Server readiness: every model meant to load at start (or loaded since) is ready.</summary>
     bool IsReady { get; }
@@ -28,8 +28,8 @@ public interface IModelRepository : IInferenceScheduler
     IReadOnlyList<ModelIndexEntry> GetIndex(bool readyOnly = false);
 
     /// <summary>
-    /// Name, versions (the loaded ones, or the one asked for), platform "onnxruntime_onnx", inputs and
-    /// outputs; shapes include the batch dimension (-1) when the model batches, -1 marks every variable
+    /// Name, versions (the ready ones highest first, or the one asked for), platform "onnxruntime_onnx", and the
+    /// inputs and outputs of the first version listed (the default one, or the one asked for); shapes include the batch dimension (-1) when the model batches, -1 marks every variable
     /// dimension. The same record the binary protocol writes (<see cref="ModelMetadata.Write"/>).
     /// </summary>
     ModelMetadata GetMetadata(string name, string? version = null);

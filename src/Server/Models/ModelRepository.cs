@@ -52,7 +52,7 @@ public sealed class OnnxBackendFactory(PinnedMemory pinnedMemory, ILogger<OnnxBa
 /// them. A request that reaches a version just as it starts draining is routed again.
 /// Lifecycle operations run one at a time.
 /// </remarks>
-public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
+public sealed partial class ModelRepository : IModelRepository, IUnroutedModels, IAsyncDisposable
 {
     private const string Platform = "onnxruntime_onnx";
 
@@ -68,7 +68,6 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
     /// <summary>Models meant to be loaded (server readiness waits for them).</summary>
     private readonly HashSet<string> _required = [];
     private readonly Dictionary<string, string> _fingerprints = [];
-    private Dictionary<string, ModelRoute> _routes = [];
     private Timer? _pollTimer;
     private int _polling;
     private volatile bool _started;
@@ -82,10 +81,14 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
         _allocator = allocator;
         _durationObservers = durationObservers;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        Router = new InferenceRouter(this, _logger);
         RepositoryPath = System.IO.Path.GetFullPath(options.Path);
     }
 
     public string RepositoryPath { get; }
+
+    /// <summary>The data plane this repository publishes its ready versions to: the front doors' <see cref="IInferenceScheduler"/>.</summary>
+    public InferenceRouter Router { get; }
 
     private TimeSpan UnloadTimeout => TimeSpan.FromSeconds(_options.UnloadTimeoutSeconds);
 
@@ -125,13 +128,11 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
         await _lifecycle.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            var routes = Volatile.Read(ref _routes);
-            Volatile.Write(ref _routes, []);
             var drains = new List<Task>();
-            foreach (var route in routes.Values)
+            foreach (var route in Router.Clear())
             {
                 foreach (var version in route.Versions)
-                    drains.Add(RetireAsync(route.Name, version, UnloadTimeout, "the server shut down", cancellationToken));
+                    drains.Add(RetireAsync(route.Name, (LoadedVersion)version, UnloadTimeout, "the server shut down", cancellationToken));
             }
             await Task.WhenAll(drains).ConfigureAwait(false);
         }
@@ -175,12 +176,12 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
         {
             lock (_statusLock)
                 _required.Remove(name);
-            if (!Volatile.Read(ref _routes).TryGetValue(name, out var route))
+            if (!Router.TryGetRoute(name, out var route))
                 return;
-            SwapRoute(name, null);
+            Router.Publish(name, null);
             var drains = new List<Task>();
             foreach (var version in route.Versions)
-                drains.Add(RetireAsync(name, version, UnloadTimeout, "unloaded", cancellationToken));
+                drains.Add(RetireAsync(name, (LoadedVersion)version, UnloadTimeout, "unloaded", cancellationToken));
             await Task.WhenAll(drains).ConfigureAwait(false);
         }
         finally
@@ -242,17 +243,20 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
             }
         }
 
-        Volatile.Read(ref _routes).TryGetValue(name, out var previous);
+        Router.TryGetRoute(name, out var previous);
         if (loaded.Count > 0)
         {
-            SwapRoute(name, new ModelRoute(name, [.. loaded], config.TrafficSplit));
+            var route = new ModelRoute(name, [.. loaded], config.TrafficSplit);
+            Router.Publish(name, route);
             if (_logger.IsEnabled(LogLevel.Information))
                 LogReady(_logger, name, string.Join(", ", loaded.Select(v => v.Name)));
+            if (!route.SplitTakesOneSignature)
+                LogSplitSignatures(_logger, name);
             if (previous is not null)
             {
                 var retiring = new List<Task>();
                 foreach (var version in previous.Versions)
-                    retiring.Add(RetireAsync(name, version, UnloadTimeout, reason: null, CancellationToken.None));
+                    retiring.Add(RetireAsync(name, (LoadedVersion)version, UnloadTimeout, reason: null, CancellationToken.None));
                 await Task.WhenAll(retiring).ConfigureAwait(false);
                 foreach (var version in previous.Versions)
                 {
@@ -316,18 +320,12 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} version {Version} unloaded")]
     private static partial void LogUnloaded(ILogger logger, string model, string version);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: the versions of its traffic split take different inputs or outputs; " +
+        "a V2 or binary-protocol request is routed only among the versions it fits, a predict or raw binary request by the split alone (docs/model-configuration.md#traffic-split)")]
+    private static partial void LogSplitSignatures(ILogger logger, string model);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Polling the model repository failed")]
     private static partial void LogPollFailed(ILogger logger, Exception exception);
-
-    private void SwapRoute(string name, ModelRoute? route)
-    {
-        var routes = new Dictionary<string, ModelRoute>(Volatile.Read(ref _routes));
-        if (route is null)
-            routes.Remove(name);
-        else
-            routes[name] = route;
-        Volatile.Write(ref _routes, routes);
-    }
 
     /// <summary>Reloads models whose files changed, loads new ones (when loading all) and unloads removed ones.</summary>
     internal async Task PollAsync()
@@ -384,68 +382,22 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
         }
     }
 
-    // ---- inference ----
+    // ---- what the router asks about a model it has no route for ----
 
-    public void Submit(InferenceRequest request)
+    public (ErrorCode Code, string Message) Explain(string model, string? version)
     {
-        var routes = Volatile.Read(ref _routes);
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            if (!routes.TryGetValue(request.ModelName, out var route))
-            {
-                FailUnrouted(request);
-                return;
-            }
-            LoadedVersion? version;
-            if (request.ModelVersion is { } asked)
-            {
-                version = route.Find(asked);
-                if (version is null)
-                {
-                    FailUnrouted(request);
-                    return;
-                }
-            }
-            else
-            {
-                version = route.Choose(request.RoutingKey);
-            }
-            if (version.Batcher.TrySubmit(request))
-                return;
-            // The version started draining after we read the table; lifecycle operations swap the table
-            // before they drain, so the current table already routes elsewhere.
-            routes = Volatile.Read(ref _routes);
-        }
-        Answer(request, ErrorCode.Unavailable, $"model '{request.ModelName}' is being unloaded");
-    }
-
-    public void Cancel(InferenceRequest request) => request.Batcher?.Cancel(request);
-
-    private void FailUnrouted(InferenceRequest request)
-    {
-        var name = request.ModelName;
-        var version = request.ModelVersion;
         lock (_statusLock)
         {
-            if (_status.TryGetValue(name, out var versions))
+            if (_status.TryGetValue(model, out var versions))
             {
                 if (version is null)
-                {
-                    Answer(request, ErrorCode.Unavailable, $"model '{name}' is not ready ({Describe(versions)})");
-                    return;
-                }
+                    return (ErrorCode.Unavailable, $"model '{model}' is not ready ({Describe(versions)})");
                 if (long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && versions.TryGetValue(number, out var status))
-                {
-                    Answer(request, ErrorCode.Unavailable, $"model '{name}' version {version} is not ready ({status.State.Name()}{(status.Reason.Length > 0 ? ": " + status.Reason : "")})");
-                    return;
-                }
+                    return (ErrorCode.Unavailable, $"model '{model}' version {version} is not ready ({status.State.Name()}{(status.Reason.Length > 0 ? ": " + status.Reason : "")})");
             }
         }
-        Answer(request, ErrorCode.NotFound, version is null ? $"unknown model '{name}'" : $"unknown version {version} of model '{name}'");
+        return (ErrorCode.NotFound, version is null ? $"unknown model '{model}'" : $"unknown version {version} of model '{model}'");
     }
-
-    private void Answer(InferenceRequest request, ErrorCode code, string message) =>
-        DynamicBatcher.Complete(request, InferenceResponse.Failure(code, message), _logger);
 
     // ---- queries ----
 
@@ -455,12 +407,11 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
         {
             if (!_started || _stopping)
                 return false;
-            var routes = Volatile.Read(ref _routes);
             lock (_statusLock)
             {
                 foreach (var name in _required)
                 {
-                    if (!routes.ContainsKey(name))
+                    if (!Router.TryGetRoute(name, out _))
                         return false;
                 }
             }
@@ -469,7 +420,7 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
     }
 
     public bool IsModelReady(string name, string? version = null) =>
-        Volatile.Read(ref _routes).TryGetValue(name, out var route) && (version is null || route.Find(version) is not null);
+        Router.TryGetRoute(name, out var route) && (version is null || route.Find(version) is not null);
 
     public IReadOnlyList<ModelIndexEntry> GetIndex(bool readyOnly = false)
     {
@@ -511,10 +462,9 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
     public IReadOnlyList<ModelStatistics> GetStatistics(string? name = null, string? version = null)
     {
         var statistics = new List<ModelStatistics>();
-        var routes = Volatile.Read(ref _routes);
         if (name is null)
         {
-            foreach (var route in routes.Values.OrderBy(r => r.Name, StringComparer.Ordinal))
+            foreach (var route in Router.Routes.OrderBy(r => r.Name, StringComparer.Ordinal))
             {
                 foreach (var loaded in route.Versions)
                     statistics.Add(loaded.Batcher.GetStatistics());
@@ -534,7 +484,7 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
 
     private ModelRoute Route(string name)
     {
-        if (Volatile.Read(ref _routes).TryGetValue(name, out var route))
+        if (Router.TryGetRoute(name, out var route))
             return route;
         lock (_statusLock)
         {
@@ -549,8 +499,8 @@ public sealed partial class ModelRepository : IModelRepository, IAsyncDisposable
     private static LoadedVersion Version(ModelRoute route, string? version)
     {
         if (version is null)
-            return route.Latest;
-        return route.Find(version) ?? throw new InferenceException(ErrorCode.NotFound, $"model '{route.Name}' has no ready version {version} (ready: {string.Join(", ", route.VersionNames)})");
+            return (LoadedVersion)route.Latest;
+        return (LoadedVersion?)route.Find(version) ?? throw new InferenceException(ErrorCode.NotFound, $"model '{route.Name}' has no ready version {version} (ready: {string.Join(", ", route.VersionNames)})");
     }
 
     // ---- repository folder and status bookkeeping ----

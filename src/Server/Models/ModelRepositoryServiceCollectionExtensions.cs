@@ -9,8 +9,8 @@ namespace HighPerfInference.Server.Models;
 public static class ModelRepositoryServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="ModelRepository"/> as <see cref="IModelRepository"/> and
-    /// <see cref="IInferenceScheduler"/>, with options bound from <paramref name="section"/>
+    /// Registers <see cref="ModelRepository"/> as <see cref="IModelRepository"/> (the control plane) and its
+    /// <see cref="ModelRepository.Router"/> as <see cref="IInferenceScheduler"/> (the data plane), with options bound from <paramref name="section"/>
     /// (see <see cref="ModelRepositoryOptions"/>), and a hosted service that loads the models at
     /// start and unloads them on shutdown. Models on GPU take their batch buffers from the
     /// <see cref="PinnedMemory"/> singleton; an <see cref="IBufferAllocator"/> registered beforehand
@@ -33,7 +33,7 @@ public static class ModelRepositoryServiceCollectionExtensions
             provider.GetRequiredService<ILogger<ModelRepository>>(),
             provider.GetService<IDurationObservers>()));
         services.TryAddSingleton<IModelRepository>(provider => provider.GetRequiredService<ModelRepository>());
-        services.TryAddSingleton<IInferenceScheduler>(provider => provider.GetRequiredService<ModelRepository>());
+        services.TryAddSingleton<IInferenceScheduler>(provider => provider.GetRequiredService<ModelRepository>().Router);
         services.AddHostedService<ModelRepositoryHostedService>();
         return services;
     }

@@ -53,6 +53,8 @@ public sealed partial class DynamicBatcher : IDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private Timer? _sweepTimer;
 
+    /// <summary>"model 'm' version v": every error of this version starts with it, so the client learns which version refused.</summary>
+    private readonly string _displayName;
     private readonly string _queueFullMessage;
     private readonly string _timeoutMessage;
     private readonly string _cancelledMessage;
@@ -113,7 +115,7 @@ public sealed partial class DynamicBatcher : IDisposable
             _ready[p] = new ConcurrentQueue<Batch>();
         }
 
-        var name = $"model '{modelName}' version {version}";
+        var name = _displayName = $"model '{modelName}' version {version}";
         _queueFullMessage = $"the queue of {name} is full ({options.MaxQueueSize} requests); retry later";
         _timeoutMessage = $"the request timed out in the queue of {name} before it ran";
         _cancelledMessage = "the request was cancelled";
@@ -198,7 +200,7 @@ public sealed partial class DynamicBatcher : IDisposable
             var error = Validate(request, order, out var rows, out var priority, out var code);
             if (error is not null)
             {
-                Reject(request, ticket, code, error);
+                Reject(request, ticket, code, $"{_displayName}: {error}");
                 return true;
             }
 
@@ -217,7 +219,7 @@ public sealed partial class DynamicBatcher : IDisposable
                 if (slot is null)
                 {
                     Reject(request, ticket, ErrorCode.Overloaded,
-                        $"{_options.MaxShapeSignatures} differently shaped batches of model '{ModelName}' are already waiting; retry later");
+                        $"{_displayName}: {_options.MaxShapeSignatures} differently shaped batches are already waiting; retry later");
                     return true;
                 }
                 if (TryEnqueue(slot, request, ticket, order, rows, now))
@@ -227,7 +229,7 @@ public sealed partial class DynamicBatcher : IDisposable
         catch (Exception ex)
         {
             // Only a fault of ours gets here (allocation failure, a bug); the request still gets its one answer.
-            Reject(request, ticket, ErrorCode.Internal, $"scheduling failed: {ex.Message}");
+            Reject(request, ticket, ErrorCode.Internal, $"{_displayName}: scheduling failed: {ex.Message}");
             return true;
         }
     }
@@ -299,6 +301,17 @@ public sealed partial class DynamicBatcher : IDisposable
         _wake.Dispose();
     }
 
+    /// <summary>
+    /// Why the request does not fit this version (names, datatypes, shapes, outputs, priority), or null
+    /// when it does; touches nothing. The router asks this of each version of a traffic split whose
+    /// versions take different inputs, to route the request only among those it fits.
+    /// </summary>
+    public string? Misfit(InferenceRequest request)
+    {
+        Span<int> order = Signature.Inputs.Count <= 64 ? stackalloc int[Signature.Inputs.Count] : new int[Signature.Inputs.Count];
+        return Validate(request, order, out _, out _, out _);
+    }
+
     // ---- receiving side ----
 
     private string? Validate(InferenceRequest request, Span<int> order, out int rows, out int priority, out ErrorCode code)
@@ -317,7 +330,7 @@ public sealed partial class DynamicBatcher : IDisposable
             if (m < 0)
             {
                 code = ErrorCode.NotFound;
-                return $"unexpected input '{input.Name}' for model '{ModelName}' (it takes {Names(inputs)})";
+                return $"unexpected input '{input.Name}' (it takes {Names(inputs)})";
             }
             if (order[m] >= 0)
                 return $"input '{input.Name}' is given more than once";
@@ -366,7 +379,7 @@ public sealed partial class DynamicBatcher : IDisposable
         for (var m = 0; m < order.Length; m++)
         {
             if (order[m] < 0)
-                return $"missing input '{inputs[m].Name}' (model '{ModelName}' takes {Names(inputs)})";
+                return $"missing input '{inputs[m].Name}' (it takes {Names(inputs)})";
         }
 
         var requested = request.RequestedOutputs;
@@ -375,7 +388,7 @@ public sealed partial class DynamicBatcher : IDisposable
             if (Signature.IndexOfOutput(requested[i]) < 0)
             {
                 code = ErrorCode.NotFound;
-                return $"unexpected output '{requested[i]}' for model '{ModelName}' (it has {Names(Signature.Outputs)})";
+                return $"unexpected output '{requested[i]}' (it has {Names(Signature.Outputs)})";
             }
             for (var j = 0; j < i; j++)
             {
@@ -388,7 +401,7 @@ public sealed partial class DynamicBatcher : IDisposable
         {
             var level = request.Priority == 0 ? _options.DefaultPriorityLevel : request.Priority;
             if (level < 1 || level > _slots.Length)
-                return $"priority {request.Priority} is outside 1..{_slots.Length} (priority_levels of model '{ModelName}')";
+                return $"priority {request.Priority} is outside 1..{_slots.Length} (priority_levels)";
             priority = level - 1;
         }
         return null;
@@ -744,7 +757,7 @@ public sealed partial class DynamicBatcher : IDisposable
     internal void Fail(InferenceRequest request, ErrorCode code, string message)
     {
         _statistics.AddFailure(code, Stopwatch.GetTimestamp() - request.EnqueueTicks);
-        Complete(request, InferenceResponse.Failure(code, message));
+        Complete(request, InferenceResponse.Failure(code, message, ModelName, Version));
     }
 
     internal string MessageFor(ErrorCode code) => code switch

@@ -73,6 +73,9 @@ public sealed class InferenceRequest
     /// <summary>The batcher holding the request while it is queued or running (for Cancel).</summary>
     internal DynamicBatcher? Batcher;
 
+    /// <summary>The version <see cref="IInferenceScheduler.Route"/> chose before the body was parsed; Submit sends the request there.</summary>
+    internal RoutedVersion? Target;
+
     /// <summary>Clears every field so the request can be reused.</summary>
     public void Reset()
     {
@@ -92,6 +95,7 @@ public sealed class InferenceRequest
         EnqueueTicks = 0;
         DeadlineTicks = 0;
         Batcher = null;
+        Target = null;
     }
 }
 
@@ -118,9 +122,17 @@ public interface IInferenceCompletion
     void Complete(InferenceRequest request, in InferenceResponse response);
 }
 
-/// <summary>Entry point of the scheduling layer for both front doors.</summary>
+/// <summary>Entry point of the scheduling layer for every front door.</summary>
 public interface IInferenceScheduler
 {
+    /// <summary>
+    /// Picks the version now (the one named, else the traffic split or the latest) for a front door
+    /// whose body can only be parsed against a version's signature (predict, a raw binary body);
+    /// <see cref="Submit"/> then sends the request to that version. Throws <see cref="InferenceException"/>
+    /// (NotFound, Unavailable) when there is no such version.
+    /// </summary>
+    RoutedModel Route(InferenceRequest request);
+
     /// <summary>
     /// Routes the request to a model version, validates its inputs and copies them into a batch.
     /// Always leads to exactly one <see cref="IInferenceCompletion.Complete"/> call, possibly inline

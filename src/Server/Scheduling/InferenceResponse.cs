@@ -21,23 +21,28 @@ public readonly ref struct InferenceResponse
         ErrorMessage = null;
     }
 
-    private InferenceResponse(ErrorCode error, string message)
+    private InferenceResponse(ErrorCode error, string message, string modelName, string modelVersion)
     {
-        ModelName = "";
-        ModelVersion = "";
+        ModelName = modelName;
+        ModelVersion = modelVersion;
         _outputs = default;
         Error = error;
         ErrorMessage = message;
     }
 
-    public static InferenceResponse Failure(ErrorCode error, string message) => new(error, message);
+    /// <summary>An error found before any version was chosen (unknown model, not ready): no version to name.</summary>
+    public static InferenceResponse Failure(ErrorCode error, string message) => new(error, message, "", "");
+
+    /// <summary>An error of the version the request was routed to; front doors tell the client which one.</summary>
+    public static InferenceResponse Failure(ErrorCode error, string message, string modelName, string modelVersion) =>
+        new(error, message, modelName, modelVersion);
 
     public ErrorCode Error { get; }
     public string? ErrorMessage { get; }
     public bool IsSuccess => Error == ErrorCode.Ok;
 
     public string ModelName { get; }
-    /// <summary>The version that answered (A/B routing makes this worth telling the client).</summary>
+    /// <summary>The version that answered, or refused (A/B routing makes this worth telling the client); "" when none was chosen.</summary>
     public string ModelVersion { get; }
 
     /// <summary>Time spent queued and running, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>

@@ -62,7 +62,7 @@ internal sealed partial class BinaryConnection : IInferenceCompletion
         _startedAt = _lastReceivedAt = server.Time.GetTimestamp();
     }
 
-    private IInferenceScheduler Scheduler => _server.Repository;
+    private IInferenceScheduler Scheduler => _server.Scheduler;
 
     public async Task RunAsync()
     {

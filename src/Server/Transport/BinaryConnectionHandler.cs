@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using HighPerfInference.Server.Models;
+using HighPerfInference.Server.Scheduling;
 using Microsoft.AspNetCore.Connections;
 
 namespace HighPerfInference.Server.Transport;
@@ -19,10 +20,11 @@ public sealed partial class BinaryConnectionHandler : ConnectionHandler, IDispos
     private readonly byte[] _apiKey;
     private readonly ITimer _heartbeat;
 
-    public BinaryConnectionHandler(IModelRepository repository, BinaryTransportOptions options, TimeProvider time,
+    public BinaryConnectionHandler(IModelRepository repository, IInferenceScheduler scheduler, BinaryTransportOptions options, TimeProvider time,
         ILogger<BinaryConnectionHandler> logger, IHostApplicationLifetime? lifetime = null)
     {
         Repository = repository;
+        Scheduler = scheduler;
         Options = options;
         Time = time;
         Logger = logger;
@@ -41,6 +43,7 @@ public sealed partial class BinaryConnectionHandler : ConnectionHandler, IDispos
         typeof(BinaryConnectionHandler).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0";
 
     internal IModelRepository Repository { get; }
+    internal IInferenceScheduler Scheduler { get; }
     internal BinaryTransportOptions Options { get; }
     internal TimeProvider Time { get; }
     internal ILogger Logger { get; }

@@ -1,3 +1,5 @@
+using Microsoft.ML.OnnxRuntime.Tensors;
+
 namespace HighPerfInference.NativeEngine.Tests.Models;
 
 /// <summary>A tensor dimension in a model's signature: a fixed size or a symbolic name.</summary>

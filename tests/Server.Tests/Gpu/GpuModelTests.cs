@@ -42,7 +42,7 @@ public sealed class GpuModelTests : IDisposable
         var completion = new CollectingCompletion();
         var requests = new InferenceRequest[16];
         for (var i = 0; i < requests.Length; i++)
-            repository.Submit(requests[i] = TestRequests.AddSub((ulong)i, completion, rows: 1 + (i % 4)));
+            repository.Router.Submit(requests[i] = TestRequests.AddSub((ulong)i, completion, rows: 1 + (i % 4)));
         foreach (var request in requests)
             TestRequests.AssertAddSub(request, await completion.WaitAsync(request.Id));
     }

@@ -23,7 +23,7 @@ public sealed class DataTypeTests : IAsyncLifetime
     private HttpClient Http => _server!.Http;
 
     public async Task InitializeAsync() =>
-        _server = await RunningServer.StartAsync([EchoRepository.Model], configure: builder => builder.Services.AddSingleton<IModelRepository>(_echo));
+        _server = await RunningServer.StartAsync([EchoRepository.Model], configure: builder => _echo.AddTo(builder.Services));
 
     public async Task DisposeAsync() => await _server!.DisposeAsync();
 

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using HighPerfInference.Protocol;
 using HighPerfInference.Server.Models;
 using HighPerfInference.Server.Scheduling;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HighPerfInference.Server.Tests.Http;
 
@@ -12,7 +13,7 @@ namespace HighPerfInference.Server.Tests.Http;
 /// every datatype (BYTES included) and answers each input as its output, from another thread as a
 /// model instance would. Requests can instead be refused with a chosen error, or held until cancelled.
 /// </summary>
-internal sealed class EchoRepository : IModelRepository
+internal sealed class EchoRepository : IModelRepository, IInferenceScheduler
 {
     public const string Model = "echo";
 
@@ -24,6 +25,17 @@ internal sealed class EchoRepository : IModelRepository
         Model, ["1"], "echo",
         [.. s_types.Select(t => new TensorMetadata("IN_" + t.WireName(), t, [-1, -1]))],
         [.. s_types.Select(t => new TensorMetadata("OUT_" + t.WireName(), t, [-1, -1]))]);
+
+    private static readonly ModelSignature s_signature = new(
+        [.. s_types.Select(t => new TensorSpec("IN_" + t.WireName(), t, [-1, -1]))],
+        [.. s_types.Select(t => new TensorSpec("OUT_" + t.WireName(), t, [-1, -1]))], maxBatchSize: 8);
+
+    /// <summary>Registers the stand-in as both the repository and the scheduler the front doors talk to.</summary>
+    public void AddTo(IServiceCollection services)
+    {
+        services.AddSingleton<IModelRepository>(this);
+        services.AddSingleton<IInferenceScheduler>(this);
+    }
 
     /// <summary>When set, every request is answered with this error instead.</summary>
     public (ErrorCode Code, string Message)? Refuse { get; set; }
@@ -98,6 +110,9 @@ internal sealed class EchoRepository : IModelRepository
                 handle.Free();
         }
     }
+
+    public RoutedModel Route(InferenceRequest request) =>
+        request.ModelName == Model ? new RoutedModel("1", s_signature) : throw new InferenceException(ErrorCode.NotFound, $"unknown model '{request.ModelName}'");
 
     public void Cancel(InferenceRequest request)
     {

@@ -17,7 +17,7 @@ public sealed class LifecycleTests
     private static JsonObject EchoRequest() => Request(Input("IN_FP32", "FP32", [1, 2], Numbers([1, 2])));
 
     private static Task<RunningServer> StartAsync(EchoRepository echo, params string[] arguments) =>
-        RunningServer.StartAsync([EchoRepository.Model], arguments, builder => builder.Services.AddSingleton<IModelRepository>(echo));
+        RunningServer.StartAsync([EchoRepository.Model], arguments, builder => echo.AddTo(builder.Services));
 
     [Theory]
     [InlineData(ErrorCode.Overloaded, HttpStatusCode.TooManyRequests)]

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using HighPerfInference.Server.Scheduling;
 using HighPerfInference.Server.Hosting;
 using HighPerfInference.Server.Http.Inference;
 using HighPerfInference.Server.Models;
@@ -41,7 +42,7 @@ public sealed class ParseFailureTests
     private static async Task<(int Status, string Body)> RunAsync(IInferFormat format)
     {
         var repository = new EchoRepository();
-        var endpoint = new InferEndpoint(repository, new ServerOptions(), new InferCallPool(repository),
+        var endpoint = new InferEndpoint(new ServerOptions(), new InferCallPool(repository),
             new HttpMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), NullLogger<InferEndpoint>.Instance);
         var context = new DefaultHttpContext();
         context.Request.RouteValues["model"] = EchoRepository.Model;
@@ -59,7 +60,7 @@ public sealed class ParseFailureTests
     {
         public HttpInferenceApi Api => HttpInferenceApi.V2;
 
-        public void Parse(HttpContext context, ReadOnlySequence<byte> body, InferCall call, string model, string? version, IModelRepository repository) => parse();
+        public void Parse(HttpContext context, ReadOnlySequence<byte> body, InferCall call, IInferenceScheduler scheduler) => parse();
 
         public ValueTask WriteAsync(HttpContext context, InferCall call) => ValueTask.CompletedTask;
     }

@@ -15,7 +15,7 @@ namespace HighPerfInference.Server.Tests.Models;
 /// </summary>
 internal sealed class ChaosHarness : IInferenceCompletion
 {
-    private readonly IModelRepository _repository;
+    private readonly IInferenceScheduler _scheduler;
     private readonly string _model;
     private readonly int[] _answers;
     private readonly long[] _codes = new long[16];
@@ -23,9 +23,9 @@ internal sealed class ChaosHarness : IInferenceCompletion
     private readonly ReadOnlySequence<byte> _row;
     private long _wrongResults;
 
-    public ChaosHarness(IModelRepository repository, string model, int requests, int inFlight)
+    public ChaosHarness(IInferenceScheduler scheduler, string model, int requests, int inFlight)
     {
-        _repository = repository;
+        _scheduler = scheduler;
         _model = model;
         _answers = new int[requests];
         for (var i = 0; i < inFlight; i++)
@@ -116,9 +116,9 @@ internal sealed class ChaosHarness : IInferenceCompletion
         // The front door's side of the hand-over: the slot goes back to the pool only when both the
         // producer (after Submit and maybe Cancel) and the completion are done with it.
         Volatile.Write(ref slot.Owners, 2);
-        _repository.Submit(request);
+        _scheduler.Submit(request);
         if (random.NextDouble() < cancelShare)
-            _repository.Cancel(request);
+            _scheduler.Cancel(request);
         Release(slot);
     }
 

@@ -20,7 +20,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         await using var repository = new ModelRepository(new ModelRepositoryOptions { Path = folder.Path }, backends);
         await repository.StartAsync();
 
-        var harness = new ChaosHarness(repository, "add_sub", requests: 1_000_000, inFlight: 4096);
+        var harness = new ChaosHarness(repository.Router, "add_sub", requests: 1_000_000, inFlight: 4096);
         await harness.RunAsync(producers: 2, cancelShare: 0.01, timeoutShare: 0.01, () => repository.LoadAsync("add_sub"));
 
         Report(harness);
@@ -40,7 +40,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         await repository.StartAsync();
         Assert.True(repository.IsReady);
 
-        var harness = new ChaosHarness(repository, "add_sub", requests: 1_000_000, inFlight: 1024);
+        var harness = new ChaosHarness(repository.Router, "add_sub", requests: 1_000_000, inFlight: 1024);
         await harness.RunAsync(producers: 2, cancelShare: 0.01, timeoutShare: 0.01, () => repository.LoadAsync("add_sub"));
 
         Report(harness);

@@ -37,7 +37,7 @@ public sealed class ModelRepositoryTests : IAsyncLifetime
         request.ModelName = model;
         request.ModelVersion = version;
         request.RoutingKey = key;
-        repository.Submit(request);
+        repository.Router.Submit(request);
         return completion.Wait(id);
     }
 
@@ -93,7 +93,7 @@ public sealed class ModelRepositoryTests : IAsyncLifetime
         var completion = new CollectingCompletion();
         const int Requests = 10_000;
         for (ulong id = 0; id < Requests; id++)
-            repository.Submit(TestRequests.AddSub(id, completion, seed: 1));
+            repository.Router.Submit(TestRequests.AddSub(id, completion, seed: 1));
         completion.WaitForCount(Requests);
         var second = completion.Answers.Values.Count(a => a.Version == "2");
         Assert.All(completion.Answers.Values, a => Assert.Equal(ErrorCode.Ok, a.Error));
@@ -148,7 +148,7 @@ public sealed class ModelRepositoryTests : IAsyncLifetime
             while (!stop.IsCancellationRequested)
             {
                 var id = (ulong)Interlocked.Increment(ref submitted);
-                repository.Submit(TestRequests.AddSub(id, completion, seed: 1));
+                repository.Router.Submit(TestRequests.AddSub(id, completion, seed: 1));
                 while ((long)id - completion.Count > 256 && !stop.IsCancellationRequested)
                     Thread.Yield();
             }
@@ -181,10 +181,10 @@ public sealed class ModelRepositoryTests : IAsyncLifetime
         var completion = new CollectingCompletion();
         backend.Gate.Reset();
         for (ulong id = 0; id < 100; id++)
-            repository.Submit(TestRequests.AddSub(id, completion));
+            repository.Router.Submit(TestRequests.AddSub(id, completion));
         var unloaded = repository.UnloadAsync("add_sub");
         for (ulong id = 100; id < 110; id++)
-            repository.Submit(TestRequests.AddSub(id, completion));
+            repository.Router.Submit(TestRequests.AddSub(id, completion));
         backend.Gate.Set();
         await unloaded;
         completion.WaitForCount(110);
@@ -274,7 +274,7 @@ public sealed class ModelRepositoryTests : IAsyncLifetime
         var completion = new CollectingCompletion();
         backend.Gate.Reset();
         for (ulong id = 0; id < 50; id++)
-            repository.Submit(TestRequests.AddSub(id, completion));
+            repository.Router.Submit(TestRequests.AddSub(id, completion));
         Assert.True(backend.RunStarted.Wait(10_000));
         using var expired = new CancellationTokenSource();
         await expired.CancelAsync();

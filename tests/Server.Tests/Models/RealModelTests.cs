@@ -58,7 +58,7 @@ public sealed class RealModelTests : IAsyncLifetime
                     1 => Identity(id, completion, rows, width: random.Next(1, 9), random),
                     _ => Mlp(id, completion, rows, random),
                 };
-                _repository.Submit(request);
+                _repository.Router.Submit(request);
                 await completion.WaitAsync(id);
             }
         })));
@@ -95,9 +95,9 @@ public sealed class RealModelTests : IAsyncLifetime
     public void A_model_without_a_batch_dimension_runs_each_request_as_given()
     {
         var completion = new CollectingCompletion();
-        _repository.Submit(TestRequests.Create(1, "fixed_vec4", completion, ("INPUT0", [4], [1, 2, 3, 4])));
+        _repository.Router.Submit(TestRequests.Create(1, "fixed_vec4", completion, ("INPUT0", [4], [1, 2, 3, 4])));
         Assert.Equal([2f, 4, 6, 8], completion.Wait(1).Outputs["OUTPUT0"].Data);
-        _repository.Submit(TestRequests.Create(2, "fixed_vec4", completion, ("INPUT0", [1, 4], [1, 2, 3, 4])));
+        _repository.Router.Submit(TestRequests.Create(2, "fixed_vec4", completion, ("INPUT0", [1, 4], [1, 2, 3, 4])));
         Assert.Equal(ErrorCode.InvalidArgument, completion.Wait(2).Error);
     }
 
@@ -188,7 +188,7 @@ public sealed class AllDatatypesTests : IAsyncLifetime
             input.Shape = [2, 3];
             input.Data = new System.Buffers.ReadOnlySequence<byte>(data);
         }
-        _repository.Submit(request);
+        _repository.Router.Submit(request);
         var answer = completion.Wait(1);
         Assert.Equal(ErrorCode.Ok, answer.Error);
         foreach (var (name, data) in sent)
@@ -212,7 +212,7 @@ public sealed class AllDatatypesTests : IAsyncLifetime
             input.Shape = [1, 1];
             input.Data = new System.Buffers.ReadOnlySequence<byte>(type == DataType.Bytes ? [5, 0, 0, 0, (byte)'a'] : new byte[type.ElementSize()]);
         }
-        _repository.Submit(request);
+        _repository.Router.Submit(request);
         var answer = completion.Wait(2);
         Assert.Equal(ErrorCode.InvalidArgument, answer.Error);
         Assert.Contains("input 'IN_BYTES': 5 bytes of data do not hold the 1 length-prefixed BYTES elements", answer.Message);

@@ -37,6 +37,15 @@ internal sealed class TestRepository : IDisposable
             File.Copy(System.IO.Path.Combine(GeneratedModels, onnxFrom, "1", "model.onnx"), target, overwrite: true);
     }
 
+    /// <summary>Adds a version folder holding the given model.onnx bytes.</summary>
+    public TestRepository AddVersion(string name, long version, byte[] onnx)
+    {
+        var folder = System.IO.Path.Combine(Path, name, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(System.IO.Path.Combine(folder, "model.onnx"), onnx);
+        return this;
+    }
+
     public void Dispose() => _directory.Delete(recursive: true);
 
     private static string FindModels()

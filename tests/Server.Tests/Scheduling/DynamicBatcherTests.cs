@@ -431,6 +431,7 @@ public sealed class DynamicBatcherTests
         var answer = completion.Wait(request.Id, 0);
         Assert.Equal(code, answer.Error);
         Assert.Contains(message, answer.Message);
+        Assert.StartsWith($"model '{batcher.ModelName}' version {batcher.Version}: ", answer.Message, StringComparison.Ordinal);
         Assert.Equal(0, batcher.QueuedCount);
         Assert.Empty(backend.BatchSizes);
     }

@@ -72,7 +72,10 @@ internal sealed class InferCall : IInferenceCompletion, IValueTaskSource, IThrea
     public PooledBuffer Response { get; } = new();
     public Utf8JsonWriter JsonWriter { get; }
 
-    /// <summary>The answer, filled by <see cref="Complete"/>.</summary>
+    /// <summary>The version the body was parsed against, when the format routed before parsing (predict, a raw binary body).</summary>
+    public string? RoutedVersion { get; set; }
+
+    /// <summary>The answer, filled by <see cref="Complete"/>; <see cref="ModelVersion"/> names the version that answered or refused ("" when none was chosen).</summary>
     public ErrorCode Error { get; private set; }
     public string? ErrorMessage { get; private set; }
     public string ModelName { get; private set; } = "";
@@ -145,12 +148,10 @@ internal sealed class InferCall : IInferenceCompletion, IValueTaskSource, IThrea
         {
             Error = response.Error;
             ErrorMessage = response.ErrorMessage;
+            ModelName = response.ModelName;
+            ModelVersion = response.ModelVersion;
             if (response.IsSuccess)
-            {
-                ModelName = response.ModelName;
-                ModelVersion = response.ModelVersion;
                 CopyOutputs(response.Outputs);
-            }
         }
         catch (Exception e)
         {
@@ -211,6 +212,7 @@ internal sealed class InferCall : IInferenceCompletion, IValueTaskSource, IThrea
         ErrorMessage = null;
         ModelName = "";
         ModelVersion = "";
+        RoutedVersion = null;
         OutputCount = 0;
         _outputDimCount = 0;
         foreach (var slot in _slots)

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using HighPerfInference.Server.Models;
+using HighPerfInference.Server.Scheduling;
 
 namespace HighPerfInference.Server.Http.Inference;
 
@@ -7,7 +7,7 @@ namespace HighPerfInference.Server.Http.Inference;
 /// Reuses <see cref="InferCall"/>s (their requests, buffers, JSON writer and awaitable) across HTTP
 /// requests. Keeps at most <see cref="MaxRetained"/>; above that, calls are created and dropped.
 /// </summary>
-internal sealed class InferCallPool(IModelRepository repository)
+internal sealed class InferCallPool(IInferenceScheduler scheduler)
 {
     /// <summary>Enough for the concurrency a 2-core server sees; each retained call keeps only small buffers.</summary>
     private const int MaxRetained = 256;
@@ -22,7 +22,7 @@ internal sealed class InferCallPool(IModelRepository repository)
             Interlocked.Decrement(ref _retained);
             return call;
         }
-        return new InferCall(repository);
+        return new InferCall(scheduler);
     }
 
     /// <summary>Takes a call back once its request is answered and its response written.</summary>

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using HighPerfInference.Protocol;
 using HighPerfInference.Server.Hosting;
-using HighPerfInference.Server.Models;
+using HighPerfInference.Server.Scheduling;
 using HighPerfInference.Server.Observability;
 using Microsoft.AspNetCore.Connections;
 
@@ -14,7 +14,7 @@ namespace HighPerfInference.Server.Http.Inference;
 /// into a pooled <see cref="InferCall"/>, submit, await the completion (a disconnecting client
 /// cancels the request), write the answer.
 /// </summary>
-internal sealed partial class InferEndpoint(IModelRepository repository, ServerOptions options, InferCallPool pool, HttpMetrics metrics, ILogger<InferEndpoint> logger)
+internal sealed partial class InferEndpoint(ServerOptions options, InferCallPool pool, HttpMetrics metrics, ILogger<InferEndpoint> logger)
 {
     /// <summary>nginx's code for a request whose client went away before the answer.</summary>
     private const int ClientClosedRequest = 499;
@@ -37,9 +37,9 @@ internal sealed partial class InferEndpoint(IModelRepository repository, ServerO
             var body = await RequestBody.ReadAsync(context, call.Body, options.MaxRequestBodySize).ConfigureAwait(false);
             try
             {
-                Parse(format, context, body.Data, call, model, version);
                 call.Request.ModelName = model;
                 call.Request.ModelVersion = version;
+                Parse(format, context, body.Data, call);
                 owned = false;
                 call.Submit(); // copies the inputs out of the body
             }
@@ -63,7 +63,12 @@ internal sealed partial class InferEndpoint(IModelRepository repository, ServerO
             if (call.Error == ErrorCode.Ok)
                 await format.WriteAsync(context, call).ConfigureAwait(false);
             else
-                await HttpErrors.WriteAsync(context, call.Error, call.ErrorMessage).ConfigureAwait(false);
+                await HttpErrors.WriteAsync(context, call.Error, call.ErrorMessage, call.ModelVersion).ConfigureAwait(false);
+        }
+        catch (InferenceException e) when (call.RoutedVersion is { } routed)
+        {
+            // The body was parsed against the version the request was routed to: say which.
+            await HttpErrors.WriteAsync(context, e.Code, $"model '{call.Request.ModelName}' version {routed}: {e.Message}", routed).ConfigureAwait(false);
         }
         catch (InferenceException e)
         {
@@ -107,11 +112,11 @@ internal sealed partial class InferEndpoint(IModelRepository repository, ServerO
     /// Only System.Text.Json's own InvalidOperationException means that: one from anywhere else is a bug of ours,
     /// answered 500 and logged, not blamed on the client's JSON.
     /// </summary>
-    private void Parse(IInferFormat format, HttpContext context, ReadOnlySequence<byte> body, InferCall call, string model, string? version)
+    private static void Parse(IInferFormat format, HttpContext context, ReadOnlySequence<byte> body, InferCall call)
     {
         try
         {
-            format.Parse(context, body, call, model, version, repository);
+            format.Parse(context, body, call, call.Scheduler);
         }
         catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.Assembly == typeof(Utf8JsonReader).Assembly)
         {
@@ -129,8 +134,12 @@ internal interface IInferFormat
     /// <summary>The API label of this format's metrics.</summary>
     HttpInferenceApi Api { get; }
 
-    /// <summary>Reads the request into the call; throws <see cref="InferenceException"/> for one that cannot run.</summary>
-    void Parse(HttpContext context, ReadOnlySequence<byte> body, InferCall call, string model, string? version, IModelRepository repository);
+    /// <summary>
+    /// Reads the request (its model and version already set) into the call; throws <see cref="InferenceException"/>
+    /// for one that cannot run. A format whose body needs a version's signature routes first
+    /// (<see cref="IInferenceScheduler.Route"/>) and records the version in <see cref="InferCall.RoutedVersion"/>.
+    /// </summary>
+    void Parse(HttpContext context, ReadOnlySequence<byte> body, InferCall call, IInferenceScheduler scheduler);
 
     /// <summary>Writes the successful answer of a completed call.</summary>
     ValueTask WriteAsync(HttpContext context, InferCall call);
@@ -143,7 +152,7 @@ internal sealed class V2Format : IInferFormat
 
     public HttpInferenceApi Api => HttpInferenceApi.V2;
 
-    public void Parse(HttpContext context, ReadOnlySequence<byte> body, InferCall call, string model, string? version, IModelRepository repository)
+    public void Parse(HttpContext context, ReadOnlySequence<byte> body, InferCall call, IInferenceScheduler scheduler)
     {
         var header = context.Request.Headers[InferResponseWriter.InferenceHeaderContentLength];
         if (header.Count == 0)
@@ -154,7 +163,11 @@ internal sealed class V2Format : IInferFormat
         if (!long.TryParse(header.ToString(), out var jsonLength) || jsonLength < 0 || jsonLength > body.Length)
             throw new InferenceException(ErrorCode.InvalidArgument, $"header {InferResponseWriter.InferenceHeaderContentLength} is '{header}', not a length within the {body.Length}-byte body");
         if (jsonLength == 0)
-            InferRequestReader.ReadRaw(body, repository.GetMetadata(model, version), repository.GetMaxBatchSize(model, version), call);
+        {
+            var routed = scheduler.Route(call.Request);
+            call.RoutedVersion = routed.Version;
+            InferRequestReader.ReadRaw(body, routed.Signature, call);
+        }
         else
             InferRequestReader.Read(body.Slice(0, jsonLength), body.Slice(jsonLength), call);
     }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Text.Json;
 using HighPerfInference.Protocol;
 using HighPerfInference.Server.Http.Tensors;
+using HighPerfInference.Server.Scheduling;
 
 namespace HighPerfInference.Server.Http.Inference;
 
@@ -57,11 +58,12 @@ internal static class InferRequestReader
     /// Triton's raw binary request (Inference-Header-Content-Length: 0): the whole body is the one
     /// input of the model; datatype and shape come from the model (batch 1, one variable dimension inferred).
     /// </summary>
-    public static void ReadRaw(ReadOnlySequence<byte> body, ModelMetadata model, int maxBatchSize, InferCall call)
+    public static void ReadRaw(ReadOnlySequence<byte> body, ModelSignature model, InferCall call)
     {
-        if (model.Inputs.Length != 1)
-            throw Invalid($"a raw binary request (Inference-Header-Content-Length: 0) needs a model with one input; '{model.Name}' has {model.Inputs.Length}");
+        if (model.Inputs.Count != 1)
+            throw Invalid($"a raw binary request (Inference-Header-Content-Length: 0) needs a model with one input; this one has {model.Inputs.Count}");
         var spec = model.Inputs[0];
+        var maxBatchSize = model.MaxBatchSize;
         var slot = call.Slot(0);
         var shape = slot.ShapeOfRank(spec.Shape.Length);
         long known = 1;

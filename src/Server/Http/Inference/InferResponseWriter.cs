@@ -15,7 +15,6 @@ namespace HighPerfInference.Server.Http.Inference;
 internal static class InferResponseWriter
 {
     public const string InferenceHeaderContentLength = "Inference-Header-Content-Length";
-    public const string ModelVersionHeader = "X-Model-Version";
     public const string InferenceTimeHeader = "X-Inference-Time-Us";
 
     public static ValueTask<FlushResult> WriteAsync(HttpContext context, InferCall call)
@@ -89,7 +88,7 @@ internal static class InferResponseWriter
     /// <summary>The answering version and the server-side time, on every successful inference response.</summary>
     public static void WriteServerHeaders(HttpResponse response, InferCall call)
     {
-        response.Headers[ModelVersionHeader] = call.ModelVersion;
+        response.Headers[HttpErrors.ModelVersionHeader] = call.ModelVersion;
         response.Headers[InferenceTimeHeader] = call.ElapsedMicroseconds.ToString(CultureInfo.InvariantCulture);
     }
 

@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Text.Json;
 using HighPerfInference.Protocol;
 using HighPerfInference.Server.Http.Tensors;
-using HighPerfInference.Server.Models;
 using HighPerfInference.Server.Observability;
+using HighPerfInference.Server.Scheduling;
 
 namespace HighPerfInference.Server.Http.Inference;
 
@@ -28,12 +28,15 @@ internal sealed class PredictFormat : IInferFormat
 
     public HttpInferenceApi Api => HttpInferenceApi.Predict;
 
-    public void Parse(HttpContext context, ReadOnlySequence<byte> body, InferCall call, string model, string? version, IModelRepository repository)
+    /// <summary>Routes first: the datatypes and the batch dimension come from the version chosen.</summary>
+    public void Parse(HttpContext context, ReadOnlySequence<byte> body, InferCall call, IInferenceScheduler scheduler)
     {
-        var metadata = repository.GetMetadata(model, version);
-        var batched = repository.GetMaxBatchSize(model, version) > 0;
-        var inputs = metadata.Inputs;
-        for (var i = 0; i < inputs.Length; i++)
+        var routed = scheduler.Route(call.Request);
+        call.RoutedVersion = routed.Version;
+        var signature = routed.Signature;
+        var batched = signature.Batches;
+        var inputs = signature.Inputs;
+        for (var i = 0; i < inputs.Count; i++)
             call.Slot(i).Clear();
 
         var reader = new Utf8JsonReader(body, s_options);
@@ -46,12 +49,12 @@ internal sealed class PredictFormat : IInferFormat
             if (reader.ValueTextEquals("instances"u8))
             {
                 reader.Read();
-                rows = ReadInstances(ref reader, metadata, call);
+                rows = ReadInstances(ref reader, inputs, call);
             }
             else if (reader.ValueTextEquals("inputs"u8))
             {
                 reader.Read();
-                ReadColumns(ref reader, metadata, call);
+                ReadColumns(ref reader, inputs, call);
                 columns = true;
             }
             else
@@ -70,7 +73,7 @@ internal sealed class PredictFormat : IInferFormat
 
         call.RowFormat = rows >= 0;
         call.Batched = batched;
-        for (var i = 0; i < inputs.Length; i++)
+        for (var i = 0; i < inputs.Count; i++)
         {
             var spec = inputs[i];
             var slot = call.Slot(i);
@@ -85,7 +88,7 @@ internal sealed class PredictFormat : IInferFormat
     }
 
     /// <summary>Reads "instances" into each input's data; returns the row count.</summary>
-    private static long ReadInstances(ref Utf8JsonReader reader, ModelMetadata model, InferCall call)
+    private static long ReadInstances(ref Utf8JsonReader reader, IReadOnlyList<TensorSpec> inputs, InferCall call)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
             throw Invalid("\"instances\" must be an array with one entry per row");
@@ -93,31 +96,31 @@ internal sealed class PredictFormat : IInferFormat
         long row = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (!IsNamedInputs(ref reader, model))
+            if (!IsNamedInputs(ref reader, inputs))
             {
-                ReadRowValue(ref reader, model, call, 0, row, dims);
+                ReadRowValue(ref reader, inputs, call, 0, row, dims);
             }
             else
             {
                 var seen = 0;
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    var index = InputIndex(ref reader, model, row);
+                    var index = InputIndex(ref reader, inputs, row);
                     reader.Read();
-                    ReadRowValue(ref reader, model, call, index, row, dims);
+                    ReadRowValue(ref reader, inputs, call, index, row, dims);
                     seen++;
                 }
-                if (seen != model.Inputs.Length)
-                    throw Invalid($"instance {row} has {seen} inputs; model '{model.Name}' takes {model.Inputs.Length} ({InputNames(model)})");
+                if (seen != inputs.Count)
+                    throw Invalid($"instance {row} has {seen} inputs; the model takes {inputs.Count} ({InputNames(inputs)})");
             }
             row++;
         }
         return row;
     }
 
-    private static void ReadRowValue(ref Utf8JsonReader reader, ModelMetadata model, InferCall call, int index, long row, scoped Span<long> dims)
+    private static void ReadRowValue(ref Utf8JsonReader reader, IReadOnlyList<TensorSpec> inputs, InferCall call, int index, long row, scoped Span<long> dims)
     {
-        var spec = model.Inputs[index];
+        var spec = inputs[index];
         var slot = call.Slot(index);
         JsonTensorReader.Read(ref reader, spec.DataType, slot.Data, dims, out var rank, new TensorField("input", spec.Name, index, "instances"));
         if (slot.Rank < 0)
@@ -133,25 +136,25 @@ internal sealed class PredictFormat : IInferFormat
         }
     }
 
-    private static void ReadColumns(ref Utf8JsonReader reader, ModelMetadata model, InferCall call)
+    private static void ReadColumns(ref Utf8JsonReader reader, IReadOnlyList<TensorSpec> inputs, InferCall call)
     {
         Span<long> dims = stackalloc long[JsonTensorReader.MaxRank];
-        if (!IsNamedInputs(ref reader, model))
+        if (!IsNamedInputs(ref reader, inputs))
         {
-            ReadColumn(ref reader, model, call, 0, dims);
+            ReadColumn(ref reader, inputs, call, 0, dims);
             return;
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var index = InputIndex(ref reader, model, row: -1);
+            var index = InputIndex(ref reader, inputs, row: -1);
             reader.Read();
-            ReadColumn(ref reader, model, call, index, dims);
+            ReadColumn(ref reader, inputs, call, index, dims);
         }
     }
 
-    private static void ReadColumn(ref Utf8JsonReader reader, ModelMetadata model, InferCall call, int index, scoped Span<long> dims)
+    private static void ReadColumn(ref Utf8JsonReader reader, IReadOnlyList<TensorSpec> inputs, InferCall call, int index, scoped Span<long> dims)
     {
-        var spec = model.Inputs[index];
+        var spec = inputs[index];
         var slot = call.Slot(index);
         if (slot.Rank >= 0)
             throw Invalid($"input '{spec.Name}' is given twice");
@@ -164,31 +167,31 @@ internal sealed class PredictFormat : IInferFormat
     /// True when the value under the reader is an object keyed by input names. A model with one input
     /// may also get its value directly, and {"b64": ...} is a BYTES value, not a name.
     /// </summary>
-    private static bool IsNamedInputs(ref Utf8JsonReader reader, ModelMetadata model)
+    private static bool IsNamedInputs(ref Utf8JsonReader reader, IReadOnlyList<TensorSpec> inputs)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            if (model.Inputs.Length != 1)
-                throw Invalid($"model '{model.Name}' has {model.Inputs.Length} inputs ({InputNames(model)}): give each by name, as an object");
+            if (inputs.Count != 1)
+                throw Invalid($"the model has {inputs.Count} inputs ({InputNames(inputs)}): give each by name, as an object");
             return false;
         }
         var peek = reader;
-        return !(model.Inputs.Length == 1 && peek.Read() && peek.ValueTextEquals("b64"u8));
+        return !(inputs.Count == 1 && peek.Read() && peek.ValueTextEquals("b64"u8));
     }
 
-    private static int InputIndex(ref Utf8JsonReader reader, ModelMetadata model, long row)
+    private static int InputIndex(ref Utf8JsonReader reader, IReadOnlyList<TensorSpec> inputs, long row)
     {
-        for (var i = 0; i < model.Inputs.Length; i++)
+        for (var i = 0; i < inputs.Count; i++)
         {
-            if (reader.ValueTextEquals(model.Inputs[i].Name))
+            if (reader.ValueTextEquals(inputs[i].Name))
                 return i;
         }
         var where = row >= 0 ? $"instance {row}" : "\"inputs\"";
-        throw new InferenceException(ErrorCode.NotFound, $"{where} names input '{reader.GetString()}', which model '{model.Name}' does not have ({InputNames(model)})");
+        throw new InferenceException(ErrorCode.NotFound, $"{where} names input '{reader.GetString()}', which the model does not have ({InputNames(inputs)})");
     }
 
     /// <summary>Row format: the rows stacked on a first dimension; a model without a batch dimension takes the rows as its first dimension, or one row as the whole tensor.</summary>
-    private static long[] StackedShape(InputSlot slot, long rows, TensorMetadata spec, bool batched)
+    private static long[] StackedShape(InputSlot slot, long rows, TensorSpec spec, bool batched)
     {
         if (!batched && slot.Rank == spec.Shape.Length)
         {
@@ -266,11 +269,11 @@ internal sealed class PredictFormat : IInferFormat
         json.WriteEndArray();
     }
 
-    private static string InputNames(ModelMetadata model)
+    private static string InputNames(IReadOnlyList<TensorSpec> inputs)
     {
-        var names = new string[model.Inputs.Length];
+        var names = new string[inputs.Count];
         for (var i = 0; i < names.Length; i++)
-            names[i] = model.Inputs[i].Name;
+            names[i] = inputs[i].Name;
         return string.Join(", ", names);
     }
 

@@ -10,7 +10,7 @@ namespace HighPerfInference.Server.Tests.Transport.Support;
 /// behind the <see cref="IModelRepository"/> the transport talks to: add_sub and identity_fp32,
 /// version "1". The fakes' gates let a test hold runs to keep requests queued.
 /// </summary>
-internal sealed class TestRepository : IModelRepository, IDisposable
+internal sealed class TestRepository : IModelRepository, IInferenceScheduler, IDisposable
 {
     private readonly Dictionary<string, (DynamicBatcher Batcher, FakeBackend Backend)> _models = [];
     private int _submitted;
@@ -44,6 +44,11 @@ internal sealed class TestRepository : IModelRepository, IDisposable
         else if (!model.Batcher.TrySubmit(request))
             request.Completion!.Complete(request, InferenceResponse.Failure(ErrorCode.Unavailable, "the model is unloading"));
     }
+
+    public RoutedModel Route(InferenceRequest request) =>
+        _models.TryGetValue(request.ModelName, out var model) && request.ModelVersion is null or "1"
+            ? new RoutedModel("1", model.Batcher.Signature)
+            : throw new InferenceException(ErrorCode.NotFound, $"unknown model '{request.ModelName}'");
 
     public void Cancel(InferenceRequest request)
     {

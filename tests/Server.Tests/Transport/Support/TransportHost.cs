@@ -1,5 +1,6 @@
 using System.Net;
 using HighPerfInference.Server.Models;
+using HighPerfInference.Server.Scheduling;
 using HighPerfInference.Server.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -25,11 +26,14 @@ internal sealed class TransportHost : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    public static async Task<TransportHost> StartAsync(IModelRepository repository, BinaryTransportOptions? options = null)
+    /// <summary>Starts the transport over a stand-in that is both the control plane (metadata) and the data plane (inference).</summary>
+    public static async Task<TransportHost> StartAsync<TRepository>(TRepository repository, BinaryTransportOptions? options = null)
+        where TRepository : IModelRepository, IInferenceScheduler
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(repository);
+        builder.Services.AddSingleton<IModelRepository>(repository);
+        builder.Services.AddSingleton<IInferenceScheduler>(repository);
         builder.Services.AddSingleton(options ?? new BinaryTransportOptions());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<BinaryConnectionHandler>();
