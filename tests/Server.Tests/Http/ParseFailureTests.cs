@@ -1,11 +1,11 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using HighPerfInference.Server.Scheduling;
 using HighPerfInference.Server.Hosting;
 using HighPerfInference.Server.Http.Inference;
 using HighPerfInference.Server.Models;
 using HighPerfInference.Server.Observability;
+using HighPerfInference.Server.Scheduling;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;

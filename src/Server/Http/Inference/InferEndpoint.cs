@@ -3,8 +3,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using HighPerfInference.Protocol;
 using HighPerfInference.Server.Hosting;
-using HighPerfInference.Server.Scheduling;
 using HighPerfInference.Server.Observability;
+using HighPerfInference.Server.Scheduling;
 using Microsoft.AspNetCore.Connections;
 
 namespace HighPerfInference.Server.Http.Inference;
